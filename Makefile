@@ -1,0 +1,40 @@
+# ipcluster in Go. `make test` installs what the tests need (Debian packages) and runs them all.
+SHELL := /bin/bash
+GO ?= go
+PY := /usr/bin/python3
+BIN := $(CURDIR)/bin
+export CGO_ENABLED := 1
+
+.PHONY: all deps build vet test test-go test-compat fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test-go: build
+	IPCLUSTER_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
+
+# Compatibility with the real Python ipyparallel 7.1 Client and engines, against our binaries.
+test-compat: build
+	IPCLUSTER_BIN=$(BIN) $(PY) -m pytest -q -p no:cacheprovider tests/compat
+
+# A short coverage-guided run of the wire decoder fuzzer on top of its seed corpus.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./runtime/wire
+
+test: deps vet test-go fuzz test-compat
+
+bench: deps build
+	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
+
+clean:
+	rm -rf $(BIN)

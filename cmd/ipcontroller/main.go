@@ -1,0 +1,70 @@
+// Command ipcontroller is a Go drop-in for ipyparallel's ipcontroller: the real Python Client
+// and engines (7.x-9.x) work with it unchanged. It accepts ipyparallel's command line
+// (--profile, --cluster-id ”, --ping=250, --Class.trait=value, ...) and environment
+// (IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"ipcluster/profiles"
+	"ipcluster/runtime/controller"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(argv []string) int {
+	args, err := profiles.ParseArgs(argv, options)
+	if errors.Is(err, profiles.ErrHelp) {
+		fmt.Print(usage())
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
+		return 2
+	}
+	cfg, logClose, err := configure(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
+		return 2
+	}
+	defer logClose()
+	c, err := controller.New(cfg)
+	if err != nil {
+		cfg.Logger.Error("cannot start", "err", err)
+		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGABRT)
+	defer stop()
+	if err := c.Run(ctx); err != nil {
+		cfg.Logger.Error("stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func usage() string {
+	return `ipcontroller: the Go IPython-Parallel controller (hub and schedulers in one process).
+
+Engines and clients find it through the connection files it writes into
+<profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound.
+It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
+files unless --reuse was given.
+
+Options:
+` + profiles.Usage(options) + `
+Any --Class.trait=value of ipyparallel's ipcontroller is accepted; the ones this controller knows
+are applied (for example --HeartMonitor.period=500, --TaskScheduler.hwm=0), others are reported
+as ignored.
+
+Environment: IPYTHONDIR, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY (the HMAC key).
+`
+}

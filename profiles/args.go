@@ -1,0 +1,189 @@
+package profiles
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrHelp is returned by ParseArgs for -h, --help and --help-all.
+var ErrHelp = errors.New("help requested")
+
+// Option is one command-line option of a traitlets-style tool (ipcontroller, ipengine).
+type Option struct {
+	Name  string // with dashes: "profile-dir"
+	Flag  bool   // takes no value (--reuse)
+	Value string // what the value is, for help: "DIR", "MS"
+	Help  string
+}
+
+// Trait is a --Class.trait=value assignment.
+type Trait struct {
+	Class, Name, Value string
+}
+
+func (t Trait) String() string { return t.Class + "." + t.Name + "=" + t.Value }
+
+// Args is a parsed command line.
+type Args struct {
+	values map[string]string
+	Traits []Trait
+	Rest   []string // after "--"
+}
+
+// Has reports whether the option was given.
+func (a *Args) Has(name string) bool { _, ok := a.values[name]; return ok }
+
+// Get returns the option's value ("" when absent or a flag).
+func (a *Args) Get(name string) string { return a.values[name] }
+
+// Lookup returns the option's value and whether it was given.
+func (a *Args) Lookup(name string) (string, bool) { v, ok := a.values[name]; return v, ok }
+
+// ParseArgs parses argv the way traitlets does: --name=value, --name value, --flag, and
+// --Class.trait=value (or --Class.trait value). Underscores in names count as dashes. An
+// empty value is kept (ipcluster 7 passes --cluster-id ”). Unknown options are errors that
+// name the closest known option.
+func ParseArgs(argv []string, opts []Option) (*Args, error) {
+	known := make(map[string]Option, len(opts))
+	for _, o := range opts {
+		known[o.Name] = o
+	}
+	a := &Args{values: map[string]string{}}
+	for i := 0; i < len(argv); i++ {
+		arg := argv[i]
+		switch {
+		case arg == "--":
+			a.Rest = append(a.Rest, argv[i+1:]...)
+			return a, nil
+		case arg == "-h" || arg == "--help" || arg == "--help-all":
+			return nil, ErrHelp
+		case !strings.HasPrefix(arg, "-") || arg == "-":
+			return nil, fmt.Errorf("unexpected argument %q (options look like --name=value)", arg)
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if class, trait, ok := strings.Cut(name, "."); ok && class != "" && trait != "" {
+			if !hasValue {
+				if i+1 >= len(argv) {
+					return nil, fmt.Errorf("--%s needs a value", name)
+				}
+				i++
+				value = argv[i]
+			}
+			a.Traits = append(a.Traits, Trait{Class: class, Name: trait, Value: value})
+			continue
+		}
+		name = strings.ReplaceAll(name, "_", "-")
+		o, ok := known[name]
+		if !ok {
+			return nil, unknownOption(name, opts)
+		}
+		switch {
+		case o.Flag && hasValue:
+			return nil, fmt.Errorf("--%s takes no value", name)
+		case o.Flag:
+			value = ""
+		case !hasValue:
+			if i+1 >= len(argv) {
+				return nil, fmt.Errorf("--%s needs a value (%s)", name, o.Value)
+			}
+			i++
+			value = argv[i]
+		}
+		a.values[name] = value
+	}
+	return a, nil
+}
+
+func unknownOption(name string, opts []Option) error {
+	best, bestDist := "", 1<<30
+	for _, o := range opts {
+		if d := editDistance(name, o.Name); d < bestDist {
+			best, bestDist = o.Name, d
+		}
+	}
+	if best != "" && bestDist <= len(name)/2+1 {
+		return fmt.Errorf("unrecognized option --%s (did you mean --%s?)", name, best)
+	}
+	return fmt.Errorf("unrecognized option --%s (see --help)", name)
+}
+
+// Closest returns the candidate nearest to name, if it is near enough to be a likely typo.
+func Closest(name string, candidates []string) (string, bool) {
+	best, bestDist := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best, best != "" && bestDist <= len(name)/2+1
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Usage renders the options for --help.
+func Usage(opts []Option) string {
+	sorted := append([]Option(nil), opts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var b strings.Builder
+	for _, o := range sorted {
+		left := "--" + o.Name
+		if !o.Flag {
+			left += "=" + o.Value
+		}
+		fmt.Fprintf(&b, "  %-28s %s\n", left, o.Help)
+	}
+	return b.String()
+}
+
+// LiteralValue interprets a trait value given on the command line as traitlets does: a
+// Python literal when it is one (int, float, True/False/None, quoted string, list), else the
+// text itself.
+func LiteralValue(s string) any {
+	t := strings.TrimSpace(s)
+	switch t {
+	case "True", "true":
+		return true
+	case "False", "false":
+		return false
+	case "None":
+		return nil
+	}
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return f
+	}
+	if len(t) >= 2 && (t[0] == '\'' && t[len(t)-1] == '\'' || t[0] == '"' && t[len(t)-1] == '"') {
+		return t[1 : len(t)-1]
+	}
+	if strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+		var v any
+		if err := json.Unmarshal([]byte(strings.ReplaceAll(t, "'", "\"")), &v); err == nil {
+			return v
+		}
+	}
+	return s
+}

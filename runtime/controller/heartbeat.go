@@ -1,0 +1,120 @@
+package controller
+
+import (
+	"strconv"
+	"time"
+)
+
+// fastPingInterval is how often hearts are pinged while a registration waits for its first
+// beat. ipyparallel waits for the next regular period (3 s); pinging at once makes an engine
+// usable within milliseconds of registering.
+const fastPingInterval = 20 * time.Millisecond
+
+// heartMonitor pings every engine each period on hb_ping and counts the echoes arriving on
+// hb_pong; an engine that misses more than MaxMisses beats in a row is unregistered.
+type heartMonitor struct {
+	c         *Controller
+	hearts    stringSet      // registered engines' hearts
+	responses stringSet      // hearts that answered since the last beat
+	misses    map[string]int // consecutive missed beats
+	expecting stringSet      // pending registrations waiting for a first echo
+	payloads  []string       // recent ping payloads an echo may carry
+	fastTimer bool
+}
+
+func newHeartMonitor(c *Controller) *heartMonitor {
+	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}}
+}
+
+func (m *heartMonitor) start() {
+	m.c.loop.After(m.c.cfg.Ping, m.beat)
+}
+
+// beat evaluates the period that just ended and sends the next ping.
+func (m *heartMonitor) beat() {
+	var failed []string
+	for heart := range m.hearts {
+		if m.responses.has(heart) {
+			delete(m.misses, heart)
+			continue
+		}
+		m.misses[heart]++
+		m.c.log.Info("heartbeat missed", "uuid", heart, "misses", m.misses[heart])
+		if m.misses[heart] > m.c.cfg.MaxMisses {
+			failed = append(failed, heart)
+		}
+	}
+	m.responses = stringSet{}
+	for _, heart := range failed {
+		if e := m.c.hub.byUUID[heart]; e != nil {
+			m.c.hub.unregisterEngine(e.id, "heartbeat lost")
+		}
+		m.forget(heart)
+	}
+	m.ping()
+	m.c.loop.After(m.c.cfg.Ping, m.beat)
+}
+
+func (m *heartMonitor) ping() {
+	payload := strconv.FormatFloat(m.c.lifetime(), 'f', 6, 64)
+	m.payloads = append(m.payloads, payload)
+	if len(m.payloads) > 8 {
+		m.payloads = m.payloads[len(m.payloads)-8:]
+	}
+	m.c.send(m.c.hbPing, [][]byte{[]byte(payload)})
+}
+
+// expect starts fast pings for a pending registration.
+func (m *heartMonitor) expect(uuid string) {
+	m.expecting.add(uuid)
+	if !m.fastTimer {
+		m.fastTimer = true
+		m.fastPing()
+	}
+}
+
+func (m *heartMonitor) fastPing() {
+	if len(m.expecting) == 0 {
+		m.fastTimer = false
+		return
+	}
+	m.ping()
+	m.c.loop.After(fastPingInterval, m.fastPing)
+}
+
+// forget stops tracking a heart.
+func (m *heartMonitor) forget(uuid string) {
+	delete(m.hearts, uuid)
+	delete(m.responses, uuid)
+	delete(m.misses, uuid)
+	delete(m.expecting, uuid)
+}
+
+// onPong handles [heart uuid, payload] echoes.
+func (m *heartMonitor) onPong(frames [][]byte) {
+	if len(frames) != 2 {
+		m.c.log.Warn("dropped malformed heartbeat", "frames", len(frames), "peer", peerName(frames))
+		return
+	}
+	uuid, payload := string(frames[0]), string(frames[1])
+	recent := false
+	for _, p := range m.payloads {
+		if p == payload {
+			recent = true
+			break
+		}
+	}
+	if !recent {
+		m.c.log.Debug("stale heartbeat", "uuid", uuid, "payload", payload)
+		return
+	}
+	if m.expecting.has(uuid) {
+		delete(m.expecting, uuid)
+		if m.c.hub.completeRegistration(uuid) {
+			m.hearts.add(uuid)
+		}
+	}
+	if m.hearts.has(uuid) {
+		m.responses.add(uuid)
+	}
+}

@@ -1,0 +1,538 @@
+package controller
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"ipcluster/runtime/wire"
+)
+
+// job is a load-balanced task known to the scheduler.
+type job struct {
+	msgID     string
+	frames    [][]byte // as received: client identities, delimiter, signed parts, buffers
+	idents    [][]byte // the client's identities
+	header    []byte   // raw request header, the parent of scheduler-made replies
+	targets   stringSet
+	after     dependency
+	follow    dependency
+	blacklist stringSet
+	seq       uint64
+	removed   bool // ran or failed: skip it where it still sits in the queue
+}
+
+// dependents are the ids the job waits for.
+func (j *job) dependents() []string {
+	var ids []string
+	for id := range j.after.ids {
+		ids = append(ids, id)
+	}
+	for id := range j.follow.ids {
+		if !j.after.ids.has(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// taskScheduler is ipyparallel's TaskScheduler: it places each task on an engine chosen by
+// the scheme among those allowed (targets, follow, blacklist, high-water mark), holds tasks
+// whose time dependencies are unmet, retries failed tasks elsewhere, and fails tasks that
+// can never run.
+type taskScheduler struct {
+	c      *Controller
+	scheme func([]int) int
+	hwm    int
+
+	targets []string // engine uuids, least recently used first
+	loads   []int    // outstanding tasks, parallel to targets
+
+	pending      map[string]map[string]*job // engine -> msg_id -> job
+	completed    map[string]stringSet       // engine -> msg_ids finished ok there
+	failed       map[string]stringSet       // engine -> msg_ids finished in error there
+	allCompleted stringSet
+	allFailed    stringSet
+	allDone      stringSet
+	allIDs       stringSet
+	destinations map[string]string
+	graph        map[string]stringSet // msg_id -> ids of jobs waiting for it
+	queue        []*job               // waiting jobs in submission order (lazily compacted)
+	queueMap     map[string]*job
+	retries      map[string]int
+	seq          uint64
+}
+
+func newTaskScheduler(c *Controller) *taskScheduler {
+	scheme := schemes[c.cfg.Scheme]
+	if scheme == nil { // pure: plain round robin without dependencies
+		scheme = schemes["lru"]
+	}
+	return &taskScheduler{
+		c: c, scheme: scheme, hwm: c.cfg.HWM,
+		pending: map[string]map[string]*job{}, completed: map[string]stringSet{}, failed: map[string]stringSet{},
+		allCompleted: stringSet{}, allFailed: stringSet{}, allDone: stringSet{}, allIDs: stringSet{},
+		destinations: map[string]string{}, graph: map[string]stringSet{}, queueMap: map[string]*job{}, retries: map[string]int{},
+	}
+}
+
+// taskMetadata is what LoadBalancedView puts in a task's metadata.
+type taskMetadata struct {
+	After   json.RawMessage `json:"after"`
+	Follow  json.RawMessage `json:"follow"`
+	Timeout *float64        `json:"timeout"`
+	Targets []string        `json:"targets"`
+	Retries int             `json:"retries"`
+}
+
+// onSubmit takes a task from a client: [client, <IDS|MSG>, ...].
+func (s *taskScheduler) onSubmit(frames [][]byte) {
+	r, ok := s.c.decode("task", frames)
+	if !ok {
+		return
+	}
+	s.submit(r, frames)
+}
+
+// submitInternal queues a task made by the Hub (resubmit); its replies go nowhere.
+func (s *taskScheduler) submitInternal(r *wire.Raw) {
+	r.Idents = [][]byte{[]byte("hub-resubmit")}
+	s.submit(r, r.Frames())
+}
+
+func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
+	hdr, err := wire.ParseHeader(r.Header)
+	if err != nil || hdr.MsgID == "" {
+		s.c.log.Warn("dropped task with a malformed header", "peer", peerName(frames))
+		return
+	}
+	s.seq++
+	j := &job{msgID: hdr.MsgID, frames: frames, idents: r.Idents, header: r.Header, blacklist: stringSet{}, seq: s.seq}
+	s.c.hub.saveTaskRequest(r, hdr)
+	s.allIDs.add(j.msgID)
+	var md taskMetadata
+	if len(r.Metadata) > 0 {
+		if err := json.Unmarshal(r.Metadata, &md); err != nil {
+			s.queueMap[j.msgID] = j
+			s.failUnreachable(j.msgID, "ValueError", "task metadata is not valid: "+err.Error())
+			return
+		}
+	}
+	if s.c.cfg.Scheme == "none" {
+		s.queueMap[j.msgID] = j
+		s.failUnreachable(j.msgID, "RuntimeError", "load balancing is disabled (controller started with --scheme=none)")
+		return
+	}
+	after, errAfter := parseDependency(md.After)
+	follow, errFollow := parseDependency(md.Follow)
+	if errAfter != nil || errFollow != nil {
+		s.queueMap[j.msgID] = j
+		s.failUnreachable(j.msgID, "InvalidDependency", "malformed dependency")
+		return
+	}
+	if len(md.Targets) > 0 {
+		j.targets = stringSet{}
+		for _, t := range md.Targets {
+			j.targets.add(t)
+		}
+	}
+	s.retries[j.msgID] = md.Retries
+	if !after.empty() {
+		if after.all {
+			if after.success {
+				after = after.without(s.allCompleted)
+			}
+			if after.failure {
+				after = after.without(s.allFailed)
+			}
+		}
+		if after.met(s.allCompleted, s.allFailed) {
+			after = dependency{ids: stringSet{}, all: true, success: true}
+		}
+	}
+	j.after, j.follow = after, follow
+	for _, dep := range []dependency{after, follow} {
+		if dep.empty() {
+			continue
+		}
+		for id := range dep.ids {
+			if id == j.msgID || !s.allIDs.has(id) {
+				s.queueMap[j.msgID] = j
+				s.failUnreachable(j.msgID, "InvalidDependency", "")
+				return
+			}
+		}
+		if dep.unreachable(s.allCompleted, s.allFailed) {
+			s.queueMap[j.msgID] = j
+			s.failUnreachable(j.msgID, "ImpossibleDependency", "")
+			return
+		}
+	}
+	if md.Timeout != nil && *md.Timeout > 0 {
+		s.c.loop.After(time.Duration(*md.Timeout*float64(time.Second)), func() {
+			if s.queueMap[j.msgID] == j {
+				s.failUnreachable(j.msgID, "TaskTimeout", "")
+			}
+		})
+	}
+	if after.met(s.allCompleted, s.allFailed) {
+		if !s.maybeRun(j) && !s.allFailed.has(j.msgID) {
+			s.saveUnmet(j)
+		}
+		return
+	}
+	s.saveUnmet(j)
+}
+
+// available lists the indices of engines below the high-water mark.
+func (s *taskScheduler) available() []int {
+	var out []int
+	for i, l := range s.loads {
+		if s.hwm == 0 || l < s.hwm {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// maybeRun places j on an engine if one may take it; it reports whether j was placed.
+func (s *taskScheduler) maybeRun(j *job) bool {
+	avail := s.available()
+	if len(avail) == 0 {
+		return false
+	}
+	var indices []int
+	for _, i := range avail {
+		t := s.targets[i]
+		if j.blacklist.has(t) || j.targets != nil && !j.targets.has(t) || !j.follow.met(s.completed[t], s.failed[t]) {
+			continue
+		}
+		indices = append(indices, i)
+	}
+	if len(indices) == 0 {
+		if !j.follow.empty() && j.follow.all { // followed tasks ran on different engines: no engine can satisfy all
+			dests := stringSet{}
+			for id := range j.follow.ids {
+				if j.follow.success && s.allCompleted.has(id) || j.follow.failure && s.allFailed.has(id) {
+					dests.add(s.destinations[id])
+				}
+			}
+			if len(dests) > 1 {
+				s.queueMap[j.msgID] = j
+				s.failUnreachable(j.msgID, "ImpossibleDependency", "")
+				return false
+			}
+		}
+		if j.targets != nil {
+			for t := range j.blacklist {
+				delete(j.targets, t)
+			}
+			reachable := false
+			for _, t := range s.targets {
+				if j.targets.has(t) {
+					reachable = true
+					break
+				}
+			}
+			if len(j.targets) == 0 || !reachable { // every allowed engine refused it, or none is here
+				s.queueMap[j.msgID] = j
+				s.failUnreachable(j.msgID, "ImpossibleDependency", "")
+				return false
+			}
+		}
+		return false
+	}
+	loads := make([]int, len(indices))
+	for k, i := range indices {
+		loads[k] = s.loads[i]
+	}
+	s.send(j, indices[s.scheme(loads)])
+	return true
+}
+
+// send places j on the engine at index idx.
+func (s *taskScheduler) send(j *job, idx int) {
+	target := s.targets[idx]
+	s.loads[idx]++
+	s.targets = append(append(s.targets[:idx:idx], s.targets[idx+1:]...), target) // least recently used first
+	load := s.loads[idx]
+	s.loads = append(append(s.loads[:idx:idx], s.loads[idx+1:]...), load)
+	s.pending[target][j.msgID] = j
+	j.removed = true
+	out := make([][]byte, 0, len(j.frames)+1)
+	out = append(append(out, []byte(target)), j.frames...)
+	s.c.hub.saveTaskDestination(j.msgID, target)
+	s.c.sendToEngine(s.c.taskOut, out, func() {
+		if s.pending[target][j.msgID] == j { // never delivered: try another engine
+			if i := s.indexOf(target); i >= 0 {
+				s.loads[i]--
+			}
+			s.unmet(target, j.msgID)
+		}
+	})
+}
+
+func (s *taskScheduler) indexOf(engine string) int {
+	for i, t := range s.targets {
+		if t == engine {
+			return i
+		}
+	}
+	return -1
+}
+
+// saveUnmet queues j until its dependencies are met or an engine frees up.
+func (s *taskScheduler) saveUnmet(j *job) {
+	j.removed = false
+	s.queueMap[j.msgID] = j
+	s.queue = append(s.queue, j)
+	for _, dep := range j.dependents() {
+		if s.allDone.has(dep) {
+			continue
+		}
+		if s.graph[dep] == nil {
+			s.graph[dep] = stringSet{}
+		}
+		s.graph[dep].add(j.msgID)
+	}
+}
+
+// failUnreachable answers a queued task with an error made by the scheduler
+// (ImpossibleDependency, InvalidDependency, TaskTimeout, ...).
+func (s *taskScheduler) failUnreachable(msgID, ename, evalue string) {
+	j := s.queueMap[msgID]
+	if j == nil {
+		return
+	}
+	delete(s.queueMap, msgID)
+	j.removed = true
+	for _, dep := range j.dependents() {
+		delete(s.graph[dep], msgID)
+	}
+	s.allDone.add(msgID)
+	s.allFailed.add(msgID)
+	delete(s.retries, msgID)
+	frames, err := s.c.session.Reply(j.idents, "apply_reply", j.header, nil, errorContent(ename, evalue, "fail_unreachable"), nil)
+	if err == nil {
+		s.c.send(s.c.taskIn, frames)
+		if r, err := wire.Split(frames); err == nil {
+			s.c.hub.saveTaskResult(r)
+		}
+	}
+	s.c.log.Info("task failed without running", "msg_id", msgID, "error", ename)
+	s.updateGraph(msgID, false)
+}
+
+// replyMetadata is what the scheduler reads from an engine's reply.
+type replyMetadata struct {
+	DependenciesMet *bool  `json:"dependencies_met"`
+	Status          string `json:"status"`
+}
+
+// onResult takes an engine's reply: [engine, client, <IDS|MSG>, ...].
+func (s *taskScheduler) onResult(frames [][]byte) {
+	r, ok := s.c.decode("task", frames)
+	if !ok {
+		return
+	}
+	s.result(r, frames)
+}
+
+func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
+	if len(r.Idents) < 2 {
+		s.c.log.Warn("dropped task reply without a client identity", "peer", peerName(frames))
+		return
+	}
+	engine := string(r.Idents[0])
+	msgID := parentMsgID(r)
+	j := s.pending[engine][msgID]
+	if j == nil {
+		s.c.log.Debug("reply for a task no longer pending", "msg_id", msgID, "engine", engine)
+		return
+	}
+	if i := s.indexOf(engine); i >= 0 {
+		s.loads[i]--
+	}
+	var md replyMetadata
+	json.Unmarshal(r.Metadata, &md)
+	if md.DependenciesMet != nil && !*md.DependenciesMet {
+		s.unmet(engine, msgID)
+		return
+	}
+	success := md.Status == "ok"
+	if !success && s.retries[msgID] > 0 {
+		s.retries[msgID]--
+		s.unmet(engine, msgID)
+		return
+	}
+	delete(s.retries, msgID)
+	r.Idents[0], r.Idents[1] = r.Idents[1], r.Idents[0]
+	s.c.send(s.c.taskIn, frames)
+	delete(s.pending[engine], msgID)
+	if success {
+		s.completed[engine].add(msgID)
+		s.allCompleted.add(msgID)
+	} else {
+		s.failed[engine].add(msgID)
+		s.allFailed.add(msgID)
+	}
+	s.allDone.add(msgID)
+	s.destinations[msgID] = engine
+	s.c.hub.saveTaskResult(r)
+	s.updateGraph(msgID, success)
+}
+
+// unmet sends a task that an engine could not (or should not again) run elsewhere.
+func (s *taskScheduler) unmet(engine, msgID string) {
+	j := s.pending[engine][msgID]
+	if j == nil {
+		return
+	}
+	delete(s.pending[engine], msgID)
+	j.blacklist.add(engine)
+	if j.targets != nil && setEqual(j.blacklist, j.targets) {
+		s.queueMap[msgID] = j
+		s.failUnreachable(msgID, "ImpossibleDependency", "")
+	} else if !s.maybeRun(j) && !s.allFailed.has(msgID) {
+		s.saveUnmet(j)
+	}
+	if s.hwm > 0 {
+		if i := s.indexOf(engine); i >= 0 && s.loads[i] == s.hwm-1 {
+			s.updateGraph("", true)
+		}
+	}
+}
+
+func setEqual(a, b stringSet) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b.has(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// updateGraph runs the jobs that depID's completion (or a freed engine, when rescan) may
+// have made runnable, and fails those it made impossible.
+func (s *taskScheduler) updateGraph(depID string, rescan bool) {
+	waiting := s.graph[depID]
+	delete(s.graph, depID)
+	if !rescan && s.hwm > 0 {
+		for _, l := range s.loads {
+			if l == s.hwm-1 {
+				rescan = true
+				break
+			}
+		}
+	}
+	var jobs []*job
+	if rescan || depID == "" {
+		jobs = s.queue
+	} else {
+		for id := range waiting {
+			if j := s.queueMap[id]; j != nil {
+				jobs = append(jobs, j)
+			}
+		}
+		sort.Slice(jobs, func(a, b int) bool { return jobs[a].seq < jobs[b].seq })
+	}
+	for _, j := range jobs {
+		if j.removed || s.queueMap[j.msgID] != j {
+			continue
+		}
+		switch {
+		case j.after.unreachable(s.allCompleted, s.allFailed) || j.follow.unreachable(s.allCompleted, s.allFailed):
+			s.failUnreachable(j.msgID, "ImpossibleDependency", "")
+		case j.after.met(s.allCompleted, s.allFailed):
+			if s.maybeRun(j) {
+				delete(s.queueMap, j.msgID)
+				for _, dep := range j.dependents() {
+					delete(s.graph[dep], j.msgID)
+				}
+				if len(s.available()) == 0 {
+					s.compactQueue()
+					return
+				}
+			}
+		}
+	}
+	s.compactQueue()
+}
+
+// compactQueue drops jobs that ran or failed from the front of the queue, and from the
+// whole queue when they are the majority.
+func (s *taskScheduler) compactQueue() {
+	i := 0
+	for i < len(s.queue) && s.queue[i].removed {
+		i++
+	}
+	s.queue = s.queue[i:]
+	removed := 0
+	for _, j := range s.queue {
+		if j.removed {
+			removed++
+		}
+	}
+	if removed > len(s.queue)/2 {
+		kept := s.queue[:0]
+		for _, j := range s.queue {
+			if !j.removed {
+				kept = append(kept, j)
+			}
+		}
+		s.queue = kept
+	}
+}
+
+// addEngine puts a new engine at the head of the line and looks for work for it.
+func (s *taskScheduler) addEngine(uuid string) {
+	s.targets = append([]string{uuid}, s.targets...)
+	s.loads = append([]int{0}, s.loads...)
+	s.completed[uuid], s.failed[uuid] = stringSet{}, stringSet{}
+	s.pending[uuid] = map[string]*job{}
+	s.updateGraph("", true)
+}
+
+// removeEngine stops giving work to an engine and, after a grace period for results still
+// in flight, fails (or retries) the tasks it held.
+func (s *taskScheduler) removeEngine(uuid string) {
+	i := s.indexOf(uuid)
+	if i < 0 {
+		return
+	}
+	s.targets = append(s.targets[:i:i], s.targets[i+1:]...)
+	s.loads = append(s.loads[:i:i], s.loads[i+1:]...)
+	if len(s.pending[uuid]) == 0 {
+		delete(s.pending, uuid)
+		return
+	}
+	s.c.loop.After(s.c.cfg.StrandedGrace, func() { s.handleStranded(uuid) })
+}
+
+func (s *taskScheduler) handleStranded(engine string) {
+	lost := s.pending[engine]
+	ids := make([]string, 0, len(lost))
+	for id := range lost {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(a, b int) bool { return lost[ids[a]].seq < lost[ids[b]].seq })
+	for _, msgID := range ids {
+		j := lost[msgID]
+		if j == nil {
+			continue
+		}
+		content := errorContent("EngineError", "Engine "+pyRepr(engine)+" died while running task "+pyRepr(msgID), "handle_stranded_tasks")
+		md := map[string]any{"status": "error", "engine": engine, "date": wire.Now()}
+		idents := append([][]byte{[]byte(engine)}, j.idents...)
+		frames, err := s.c.session.Reply(idents, "apply_reply", j.header, md, content, nil)
+		if err != nil {
+			continue
+		}
+		r, _ := wire.Split(frames)
+		s.result(r, frames)
+	}
+	delete(s.pending, engine)
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the build, the tests and the benchmarks need, when they are missing.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  libzmq3-dev pkg-config gcc libc6-dev   # cgo build of github.com/pebbe/zmq4
+  python3-ipyparallel python3-jupyter-client python3-zmq  # the reference: real Client, ipengine, ipcontroller
+  python3-pytest                          # compatibility tests against the real Python Client
+  procps                                  # ps/pgrep for the process-table checks in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+cmd=(apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}")
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing Debian packages: ${missing[*]}" >&2
+  echo "deps: run as root:  apt-get update && ${cmd[*]}" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+apt-get -o DPkg::Lock::Timeout=300 update -qq
+"${cmd[@]}" >/dev/null
+echo "deps: installed"
