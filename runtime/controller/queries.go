@@ -25,7 +25,6 @@ func (h *hub) onQuery(frames [][]byte) {
 	var content map[string]json.RawMessage
 	if err := json.Unmarshal(r.Content, &content); err != nil {
 		h.c.log.Warn("dropped query with malformed content", "type", hdr.MsgType, "peer", peerName(frames), "err", err)
-		h.c.reply(h.c.query, idents, "hub_error", r.Header, nil, errorContent("ValueError", "content is not a JSON object", "dispatch_query"), nil)
 		return
 	}
 	reply := func(msgType string, content any, buffers [][]byte) {

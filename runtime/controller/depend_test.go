@@ -1,0 +1,126 @@
+package controller
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestDependencySemantics(t *testing.T) {
+	completed := stringSet{"ok1": {}, "ok2": {}}
+	failed := stringSet{"bad": {}}
+	cases := []struct {
+		raw              string
+		met, unreachable bool
+	}{
+		{`null`, true, false},
+		{`["ok1","ok2"]`, true, false},
+		{`["ok1","pending"]`, false, false},
+		{`["ok1","bad"]`, false, true},
+		{`{"dependencies":["bad"],"success":false,"failure":true}`, true, false},
+		{`{"dependencies":["ok1"],"success":false,"failure":true}`, false, true},
+		{`{"dependencies":["bad","pending"],"all":false}`, false, false},
+		{`{"dependencies":["bad","ok1"],"all":false}`, true, false},
+		{`{"dependencies":["bad"],"all":false}`, false, true},
+		{`{"dependencies":["ok1","bad"],"success":true,"failure":true}`, true, false},
+	}
+	for _, c := range cases {
+		d, err := parseDependency(json.RawMessage(c.raw))
+		if err != nil {
+			t.Fatalf("%s: %v", c.raw, err)
+		}
+		if got := d.met(completed, failed); got != c.met {
+			t.Errorf("%s: met = %v", c.raw, got)
+		}
+		if got := d.unreachable(completed, failed); got != c.unreachable {
+			t.Errorf("%s: unreachable = %v", c.raw, got)
+		}
+	}
+	if _, err := parseDependency(json.RawMessage(`42`)); err == nil {
+		t.Error("a number was accepted as a dependency")
+	}
+}
+
+func TestDBQueryOperators(t *testing.T) {
+	db := newDictDB(100, 1<<20)
+	for i, r := range []*Record{
+		{MsgID: "a", Submitted: "2026-11-21T05:00:00.000000Z", Completed: "2026-11-21T05:00:01.000000Z", EngineUUID: "e0", Stdout: "x"},
+		{MsgID: "b", Submitted: "2026-11-21T05:00:02.000000Z", EngineUUID: "e1", Metadata: json.RawMessage(`{"tags":[1,2,3]}`)},
+		{MsgID: "c", Submitted: "2026-11-21T05:00:04.000000Z", Completed: "2026-11-21T05:00:05.000000Z", EngineUUID: "e0"},
+	} {
+		_ = i
+		db.add(r)
+	}
+	cases := []struct {
+		query string
+		want  string
+	}{
+		{`{}`, "abc"},
+		{`{"msg_id":"b"}`, "b"},
+		{`{"engine_uuid":{"$ne":"e0"}}`, "b"},
+		{`{"submitted":{"$gt":"2026-11-21T05:00:01Z"}}`, "bc"},
+		{`{"submitted":{"$lt":"2026-11-21T05:00:03+00:00"}}`, "ab"},
+		{`{"submitted":{"$gte":"2026-11-21T05:00:02.000000Z","$lte":"2026-11-21T05:00:04Z"}}`, "bc"},
+		{`{"msg_id":{"$in":["a","c","z"]}}`, "ac"},
+		{`{"msg_id":{"$nin":["a"]}}`, "bc"},
+		{`{"completed":{"$exists":false}}`, "b"},
+		{`{"completed":{"$exists":true},"engine_uuid":"e0"}`, "ac"},
+		{`{"metadata":{"$eq":{"tags":[1,2,3]}}}`, "b"},
+	}
+	for _, c := range cases {
+		var q map[string]any
+		json.Unmarshal([]byte(c.query), &q)
+		recs, err := db.find(q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		got := ""
+		for _, r := range recs {
+			got += r.MsgID
+		}
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.query, got, c.want)
+		}
+	}
+	if _, err := db.find(map[string]any{"x": map[string]any{"$regex": "a"}}); err == nil {
+		t.Error("unknown operator accepted")
+	}
+	mod, _ := operator("$mod", []any{3.0, 1.0})
+	if !mod(7.0) || mod(6.0) || !mod(-2.0) {
+		t.Error("$mod does not follow Python's modulo")
+	}
+	all, _ := operator("$all", []any{1.0, 3.0})
+	if !all([]any{3.0, 2.0, 1.0}) || all([]any{1.0}) {
+		t.Error("$all")
+	}
+}
+
+func TestDictDBCullsOldestAndRemembers(t *testing.T) {
+	db := newDictDB(10, 100)
+	for i := range 11 {
+		db.add(&Record{MsgID: string(rune('a' + i)), Submitted: "2026-11-21T05:00:" + string(rune('0'+i/10)) + string(rune('0'+i%10)) + ".000000Z"})
+	}
+	if len(db.records) != 10 {
+		t.Fatalf("%d records kept, want 10 after culling one tenth of 10", len(db.records))
+	}
+	if _, err := db.get("a"); err == nil || !contains([]string{err.Error()}, err.Error()) {
+		t.Fatal("oldest record not culled")
+	} else if got := err.Error(); got != `no such record: record "a" has been culled for size` {
+		t.Errorf("culled error %q", got)
+	}
+	db.add(&Record{MsgID: "big", Submitted: "2026-11-21T06:00:00.000000Z", Buffers: [][]byte{make([]byte, 95)}})
+	db.add(&Record{MsgID: "big2", Submitted: "2026-11-21T06:00:01.000000Z", Buffers: [][]byte{make([]byte, 50)}})
+	if db.bytes > 100 {
+		t.Errorf("%d buffer bytes kept, limit 100", db.bytes)
+	}
+	if _, err := db.get("big2"); err != nil {
+		t.Errorf("newest record culled: %v", err)
+	}
+}
+
+func TestPyRepr(t *testing.T) {
+	for in, want := range map[string]string{"abc": "'abc'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`} {
+		if got := pyRepr(in); got != want {
+			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package controller
+
+import (
+	"testing"
+	"time"
+)
+
+// waitNotification returns the next notification of msgType.
+func waitNotification(t *testing.T, p *peer, sub interface {
+	TryRecv() ([][]byte, bool, error)
+}, msgType string, d time.Duration) reply {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		frames, ok, _ := sub.TryRecv()
+		if !ok {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		if n := p.decode(frames); n.Header.MsgType == msgType {
+			return n
+		}
+	}
+	t.Fatalf("no %s within %v", msgType, d)
+	return reply{}
+}
+
+func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
+	// A 3 s period, as by default: registration must not wait for it.
+	r := startController(t, Config{Ping: 3 * time.Second})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	start := time.Now()
+	e := startFakeEngine(t, r)
+	waitFor(t, 2*time.Second, "the engine to be listed", func() bool {
+		rep := p.request("connection_request", map[string]any{})
+		engines, _ := rep.Content["engines"].(map[string]any)
+		return engines["0"] == e.uuid
+	})
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("registration took %v with a 3 s heartbeat period", took)
+	}
+	second := startFakeEngine(t, r)
+	if second.id != 1 {
+		t.Errorf("second engine got id %d, want 1", second.id)
+	}
+}
+
+func TestDuplicateUUIDIsRefused(t *testing.T) {
+	r := startController(t, Config{})
+	e := startFakeEngine(t, r)
+	p := newPeer(t, r.client.Key, e.uuid+"-other-socket", r.client.Registration)
+	rep := p.request("registration_request", map[string]any{"uuid": e.uuid})
+	if got := errorName(rep); got != `KeyError: "uuid '`+e.uuid+`' in use"` {
+		t.Fatalf("duplicate registration: %q", got)
+	}
+}
+
+func TestHeartbeatLossUnregistersAndIDsAreNotReused(t *testing.T) {
+	r := startController(t, Config{Ping: 50 * time.Millisecond})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	notes := p.subscribe(r.client.Notification)
+	e := startFakeEngine(t, r)
+	waitNotification(t, p, notes, "registration_notification", 5*time.Second)
+	e.echo.Store(false)
+	start := time.Now()
+	n := waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
+	if n.Content["uuid"] != e.uuid {
+		t.Fatalf("unregistered %v, want %s", n.Content, e.uuid)
+	}
+	// 10 misses allowed, the 11th drops it: about 11 periods.
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("engine dropped after %v, before 10 missed beats of 50 ms", took)
+	}
+	next := startFakeEngine(t, r)
+	if next.id != 1 {
+		t.Errorf("new engine got id %d; ids must not be reused", next.id)
+	}
+}
+
+func TestUnregistrationRequestUsesContentID(t *testing.T) {
+	r := startController(t, Config{})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	notes := p.subscribe(r.client.Notification)
+	waitForSubscription(t, p, r, notes)
+	e := startFakeEngine(t, r)
+	waitNotification(t, p, notes, "registration_notification", 5*time.Second)
+	nanny := newPeer(t, r.client.Key, "nanny-zid", r.client.Registration)
+	nanny.send(nil, "unregistration_request", nil, map[string]any{"id": e.id})
+	n := waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
+	if int(n.Content["id"].(float64)) != e.id {
+		t.Fatalf("unregistered %v", n.Content)
+	}
+}

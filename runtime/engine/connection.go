@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"ipcluster/profiles"
+)
+
+// ErrNoConnectionInfo is returned by Source.Load when no connection information could be
+// found within the wait.
+var ErrNoConnectionInfo = errors.New("no controller connection information")
+
+// filePoll is how often Source.Load looks for a connection file that is not there yet.
+// ipyparallel polls every 0.1 s as well.
+const filePoll = 100 * time.Millisecond
+
+// Source says where an engine finds its controller, in ipyparallel's order: the engine
+// connection JSON handed over in the environment (IPP_CONNECTION_INFO, 8.x launchers),
+// else an explicit file (--file), else the profile's ipcontroller[-<cluster_id>]-engine.json.
+type Source struct {
+	// ConnectionInfo is the engine connection JSON itself (the value of IPP_CONNECTION_INFO).
+	ConnectionInfo string
+	// File is an explicit connection file (--file); it is used instead of ConnectionInfo.
+	File string
+	// ProfileDir and ClusterID name the default file when neither of the above is given.
+	ProfileDir string
+	ClusterID  string
+	// Wait bounds how long to wait for the file to appear (a controller writes it only once
+	// its sockets are bound, and batch jobs often start engines before that).
+	Wait time.Duration
+	// Origin explains how ProfileDir/ClusterID were chosen, for the error message
+	// ("--profile-dir", "IPP_PROFILE_DIR", ...). Optional.
+	Origin string
+}
+
+// Path is the connection file Load reads when no ConnectionInfo is given.
+func (s Source) Path() string {
+	if s.File != "" {
+		return s.File
+	}
+	return profiles.ConnectionFile(s.ProfileDir, s.ClusterID, "engine")
+}
+
+// Load returns the engine connection information, waiting up to s.Wait for the file, and a
+// description of where it came from (for logs).
+func (s Source) Load(ctx context.Context) (profiles.EngineInfo, string, error) {
+	var info profiles.EngineInfo
+	if s.File == "" && strings.TrimSpace(s.ConnectionInfo) != "" {
+		if err := json.Unmarshal([]byte(s.ConnectionInfo), &info); err != nil {
+			return info, "", fmt.Errorf("IPP_CONNECTION_INFO is not the engine connection JSON: %w", err)
+		}
+		return info, "IPP_CONNECTION_INFO", checkInfo(info, "IPP_CONNECTION_INFO")
+	}
+	path := s.Path()
+	deadline := time.Now().Add(s.Wait)
+	var lastErr error
+	for {
+		err := profiles.ReadJSON(path, &info)
+		if err == nil {
+			return info, path, checkInfo(info, path)
+		}
+		// A file that exists but does not parse may be caught half written by a writer
+		// that does not rename atomically: retry it like a missing one until the deadline.
+		lastErr = err
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return info, "", fmt.Errorf("waiting for %s: %w", path, ctx.Err())
+		case <-time.After(min(filePoll, time.Until(deadline)+time.Millisecond)):
+		}
+	}
+	return info, "", s.notFound(path, lastErr)
+}
+
+// notFound says exactly what was looked for, so that a user can see which profile,
+// cluster id or file the engine expected.
+func (s Source) notFound(path string, err error) error {
+	var b strings.Builder
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(&b, "%v: %s does not exist", ErrNoConnectionInfo, path)
+	} else {
+		fmt.Fprintf(&b, "%v: cannot read %s: %v", ErrNoConnectionInfo, path, err)
+	}
+	fmt.Fprintf(&b, " (waited %s)", s.Wait)
+	if s.File == "" {
+		fmt.Fprintf(&b, "; looked in profile %s with cluster id %q", s.ProfileDir, s.ClusterID)
+		if s.Origin != "" {
+			fmt.Fprintf(&b, " (%s)", s.Origin)
+		}
+	}
+	b.WriteString("; IPP_CONNECTION_INFO is not set. Is the controller running with the same profile and cluster id?" +
+		" Pass --file=PATH, --profile-dir/--cluster-id, or raise --wait-for-url-file")
+	return errors.New(b.String())
+}
+
+func checkInfo(info profiles.EngineInfo, where string) error {
+	var missing []string
+	if info.Interface == "" {
+		missing = append(missing, "interface")
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"registration", info.Registration}, {"control", info.Control}, {"mux", info.Mux}, {"task", info.Task},
+		{"iopub", info.IOPub}, {"hb_ping", info.HBPing}, {"hb_pong", info.HBPong}} {
+		if p.port <= 0 {
+			missing = append(missing, p.name)
+		}
+	}
+	if len(info.Broadcast) == 0 {
+		missing = append(missing, "broadcast")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s is not an engine connection file: missing %s", where, strings.Join(missing, ", "))
+	}
+	if info.Pack != "" && info.Pack != "json" {
+		return fmt.Errorf("%s: packer %q is not supported (json only)", where, info.Pack)
+	}
+	return nil
+}
+
+// endpoints are the controller addresses an engine connects to.
+type endpoints struct {
+	registration, control, mux, task, iopub, hbPing, hbPong string
+	broadcast                                               []string
+}
+
+// resolve builds the endpoints from the connection info. Like ipyparallel's
+// disambiguate_url, a wildcard interface (0.0.0.0, *) means the controller's location, or
+// this host when the location is this host.
+func resolve(info profiles.EngineInfo, location string) endpoints {
+	if location == "" {
+		location = info.Location
+	}
+	transport, host, ok := strings.Cut(info.Interface, "://")
+	if !ok {
+		transport, host = "tcp", info.Interface
+	}
+	if host == "*" || host == "0.0.0.0" {
+		host = connectableHost(location)
+	}
+	url := func(port int) string { return fmt.Sprintf("%s://%s:%d", transport, host, port) }
+	e := endpoints{
+		registration: url(info.Registration), control: url(info.Control), mux: url(info.Mux), task: url(info.Task),
+		iopub: url(info.IOPub), hbPing: url(info.HBPing), hbPong: url(info.HBPong),
+	}
+	for _, p := range info.Broadcast {
+		e.broadcast = append(e.broadcast, url(p))
+	}
+	return e
+}
+
+// connectableHost turns the controller's location into an address to connect to: loopback
+// when the controller runs here, else the location itself.
+func connectableHost(location string) string {
+	if location == "" || isLocal(location) {
+		return "127.0.0.1"
+	}
+	return location
+}
+
+func isLocal(location string) bool {
+	if h, err := os.Hostname(); err == nil && strings.EqualFold(h, location) {
+		return true
+	}
+	ip := net.ParseIP(location)
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}
