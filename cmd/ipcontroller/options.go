@@ -72,13 +72,34 @@ func configure(args *profiles.Args) (controller.Config, func(), error) {
 	} else {
 		cfg.ClusterID = os.Getenv("IPP_CLUSTER_ID")
 	}
-	cfg.IP = args.Get("ip")
-	cfg.Transport = args.Get("transport")
-	cfg.Location = args.Get("location")
-	cfg.SSH, cfg.EngineSSH = args.Get("ssh"), args.Get("enginessh")
-	cfg.Scheme = args.Get("scheme")
-	cfg.Reuse = args.Has("reuse") || args.Has("restore")
-	cfg.NoDB = args.Has("nodb")
+	// The profile's ipcontroller_config.py/.json come first: the command line overrides them.
+	var warnings []string
+	files, err := profiles.LoadProfile(cfg.ProfileDir, "ipcontroller")
+	if err != nil {
+		return cfg, noClose, err
+	}
+	for _, a := range files.Assignments() {
+		if a.Lazy != nil {
+			warnings = append(warnings, a.Source.String()+": "+a.Name()+": append/update is not supported here; assign the whole value")
+			continue
+		}
+		if w := applyTrait(&cfg, profiles.Trait{Class: a.Class, Name: a.Trait, Value: profiles.Literal(a.Value)}); w != "" {
+			warnings = append(warnings, a.Source.String()+": "+w)
+		}
+	}
+	setIf := func(dst *string, name string) {
+		if v, ok := args.Lookup(name); ok {
+			*dst = v
+		}
+	}
+	setIf(&cfg.IP, "ip")
+	setIf(&cfg.Transport, "transport")
+	setIf(&cfg.Location, "location")
+	setIf(&cfg.SSH, "ssh")
+	setIf(&cfg.EngineSSH, "enginessh")
+	setIf(&cfg.Scheme, "scheme")
+	cfg.Reuse = cfg.Reuse || args.Has("reuse") || args.Has("restore")
+	cfg.NoDB = cfg.NoDB && !args.Has("dictdb") || args.Has("nodb")
 	if args.Has("sqlitedb") || args.Has("mongodb") {
 		return cfg, noClose, fmt.Errorf("only the in-memory database is supported (use --dictdb or --nodb)")
 	}
@@ -132,7 +153,6 @@ func configure(args *profiles.Args) (controller.Config, func(), error) {
 	if args.Has("quiet") {
 		level = slog.LevelError + 4
 	}
-	var warnings []string
 	for _, t := range args.Traits {
 		if w := applyTrait(&cfg, t); w != "" {
 			warnings = append(warnings, w)

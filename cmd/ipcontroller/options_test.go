@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,5 +93,27 @@ func TestUnknownTraitsWarn(t *testing.T) {
 	}
 	if c.IP != "127.0.0.3" {
 		t.Errorf("deprecated HubFactory.ip not applied: %q", c.IP)
+	}
+}
+
+func TestProfileConfigIsReadAndFlagsWin(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("IPP_SESSION_KEY", "")
+	conf := "c = get_config()\nc.HeartMonitor.period = 500\nc.TaskScheduler.hwm = 4\nc.TaskScheduler.scheme_name = 'lru'\n"
+	if err := os.WriteFile(filepath.Join(dir, "ipcontroller_config.py"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := parse(t, "--profile-dir", dir, "--hwm=2")
+	cfg, _, err := configure(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Ping != 500*time.Millisecond || cfg.Scheme != "lru" || cfg.HWM != 2 {
+		t.Errorf("file values or flag precedence wrong: ping %v scheme %q hwm %d", cfg.Ping, cfg.Scheme, cfg.HWM)
+	}
+	os.WriteFile(filepath.Join(dir, "ipcontroller_config.py"), []byte("import os\n"), 0o644)
+	args, _ = parse(t, "--profile-dir", dir)
+	if _, _, err := configure(args); err == nil || !strings.Contains(err.Error(), "ipcontroller_config.py:1") {
+		t.Errorf("bad config file: %v", err)
 	}
 }
