@@ -13,7 +13,11 @@ type Entry struct {
 	// Classes are the config classes read for the engine-set and controller launchers, most
 	// specific first (ipyparallel's class chain).
 	EngineClasses, ControllerClasses []string
-	New                              func(s Settings) (Launcher, error)
+	// OptionsClass and Options declare the launcher's own settings (with their defaults),
+	// read from that class and the more specific ones of the chains.
+	OptionsClass string
+	Options      func() any
+	New          func(s Settings) (Launcher, error)
 }
 
 // Settings reads a launcher's options from the configuration, along a class chain.
@@ -26,7 +30,13 @@ type Registry struct{ entries []Entry }
 
 // Builtin returns the launchers this package provides.
 func Builtin() *Registry {
-	return &Registry{entries: []Entry{
+	entries := append(processEntries(), batchEntries()...)
+	return &Registry{entries: append(entries, sshEntries()...)}
+}
+
+// processEntries are the launchers that run local processes.
+func processEntries() []Entry {
+	return []Entry{
 		{
 			Name:              "local",
 			Aliases:           []string{"LocalEngineSetLauncher", "LocalControllerLauncher", "LocalEngineLauncher"},
@@ -39,17 +49,19 @@ func Builtin() *Registry {
 			Aliases:           []string{"MPIEngineSetLauncher", "MPIControllerLauncher", "MPIExecEngineSetLauncher", "MPIExecControllerLauncher", "MPILauncher", "mpiexec"},
 			EngineClasses:     []string{"MPIEngineSetLauncher", "MPIExecEngineSetLauncher", "MPILauncher", "MPIExecLauncher", "EngineLauncher", "LocalProcessLauncher", "BaseLauncher"},
 			ControllerClasses: []string{"MPIControllerLauncher", "MPIExecControllerLauncher", "MPILauncher", "MPIExecLauncher", "ControllerLauncher", "LocalProcessLauncher", "BaseLauncher"},
+			OptionsClass:      "MPILauncher",
+			Options:           func() any { return &MPIOptions{Cmd: []string{"mpiexec"}, Args: []string{}} },
 			New: func(s Settings) (Launcher, error) {
 				var opts MPIOptions
 				if s != nil {
-					if err := s.Decode([]string{"MPIEngineSetLauncher", "MPILauncher"}, &opts); err != nil {
+					if err := s.Decode([]string{"MPIEngineSetLauncher", "MPIExecEngineSetLauncher", "MPILauncher", "MPIExecLauncher"}, &opts); err != nil {
 						return nil, err
 					}
 				}
 				return NewMPI(opts), nil
 			},
 		},
-	}}
+	}
 }
 
 // Lookup finds a launcher by name or alias, case-insensitively; a full ipyparallel class

@@ -1,0 +1,4 @@
+package launchers
+
+// sshEntries are the SSH launchers.
+func sshEntries() []Entry { return nil }
