@@ -5,7 +5,7 @@ PY := /usr/bin/python3
 BIN := $(CURDIR)/bin
 export CGO_ENABLED := 1
 
-.PHONY: all deps build vet test test-go test-compat fuzz bench clean
+.PHONY: all deps build run vet test test-go test-compat fuzz bench clean
 
 all: build
 
@@ -15,6 +15,10 @@ deps:
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The main job: a local cluster of 4 engines, a command on all of them, list, stop.
+run: build
+	@scripts/demo.sh $(BIN)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -33,8 +37,11 @@ fuzz:
 
 test: deps vet test-go fuzz test-compat
 
+# Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
 bench: deps build
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
+	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench
+	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 
 clean:
 	rm -rf $(BIN)
