@@ -83,3 +83,9 @@ type Launcher interface {
 
 // ErrUnknownLauncher is returned for a name no launcher has.
 var ErrUnknownLauncher = errors.New("unknown launcher")
+
+// Remote is implemented by launchers whose jobs run on hosts not known when they start (batch
+// schedulers): a controller started by one must listen on all interfaces.
+type Remote interface {
+	Remote() bool
+}

@@ -9,6 +9,7 @@ packages=(
   python3-ipyparallel python3-jupyter-client python3-zmq  # the reference: real Client, ipengine, ipcontroller
   python3-pytest                          # compatibility tests against the real Python Client
   procps                                  # ps/pgrep for the process-table checks in tests
+  openmpi-bin                             # mpiexec: MPI-launched Go engines (ipengine --mpi) in the tests
 )
 
 missing=()

@@ -39,6 +39,12 @@ type Options struct {
 	// send it; it can only be lost if the output subscription was not yet in place.
 	OutputGrace time.Duration
 
+	// ExecuteResults asks engines for the value of the code's last line (Result.ExecuteResult;
+	// Python engines only), by sending requests as not silent. Engines then also echo the
+	// code on iopub, which costs throughput, so it is off by default (as in ipyparallel's
+	// view.execute).
+	ExecuteResults bool
+
 	Logger *slog.Logger // dropped and unexpected messages are logged at debug level
 }
 

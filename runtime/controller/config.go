@@ -43,7 +43,7 @@ type Config struct {
 	RecordLimit    int           // task records kept; default 1024
 	SizeLimit      int64         // buffer bytes kept; default 1 GiB
 	StrandedGrace  time.Duration // wait before failing tasks of a dead engine; default 1 s
-	ShutdownLinger time.Duration // delay between shutdown_reply and exit; default 200 ms
+	ShutdownLinger time.Duration // delay between shutdown_reply and exit (as ipyparallel: 1 s, so engines' last messages arrive)
 
 	Logger *slog.Logger
 }
@@ -95,7 +95,7 @@ func (c *Config) setDefaults() error {
 		c.StrandedGrace = time.Second
 	}
 	if c.ShutdownLinger <= 0 {
-		c.ShutdownLinger = 200 * time.Millisecond
+		c.ShutdownLinger = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -463,28 +463,25 @@ func (s *taskScheduler) updateGraph(depID string, rescan bool) {
 }
 
 // compactQueue drops jobs that ran or failed from the front of the queue, and from the
-// whole queue when they are the majority.
+// whole queue once they outnumber the waiting ones (queueMap holds those), so that the
+// work stays proportional to the number of waiting jobs.
 func (s *taskScheduler) compactQueue() {
 	i := 0
 	for i < len(s.queue) && s.queue[i].removed {
 		i++
 	}
 	s.queue = s.queue[i:]
-	removed := 0
+	if len(s.queue) <= 2*len(s.queueMap)+64 {
+		return
+	}
+	kept := s.queue[:0]
 	for _, j := range s.queue {
-		if j.removed {
-			removed++
+		if !j.removed {
+			kept = append(kept, j)
 		}
 	}
-	if removed > len(s.queue)/2 {
-		kept := s.queue[:0]
-		for _, j := range s.queue {
-			if !j.removed {
-				kept = append(kept, j)
-			}
-		}
-		s.queue = kept
-	}
+	clear(s.queue[len(kept):])
+	s.queue = kept
 }
 
 // addEngine puts a new engine at the head of the line and looks for work for it.

@@ -86,9 +86,9 @@ func (s Source) Load(ctx context.Context) (profiles.EngineInfo, string, error) {
 func (s Source) notFound(path string, err error) error {
 	var b strings.Builder
 	if errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(&b, "%v: %s does not exist", ErrNoConnectionInfo, path)
+		fmt.Fprintf(&b, "%s does not exist", path)
 	} else {
-		fmt.Fprintf(&b, "%v: cannot read %s: %v", ErrNoConnectionInfo, path, err)
+		fmt.Fprintf(&b, "cannot read %s: %v", path, err)
 	}
 	fmt.Fprintf(&b, " (waited %s)", s.Wait)
 	if s.File == "" {
@@ -99,7 +99,7 @@ func (s Source) notFound(path string, err error) error {
 	}
 	b.WriteString("; IPP_CONNECTION_INFO is not set. Is the controller running with the same profile and cluster id?" +
 		" Pass --file=PATH, --profile-dir/--cluster-id, or raise --wait-for-url-file")
-	return errors.New(b.String())
+	return fmt.Errorf("%w: %s", ErrNoConnectionInfo, b.String())
 }
 
 func checkInfo(info profiles.EngineInfo, where string) error {
@@ -121,6 +121,10 @@ func checkInfo(info profiles.EngineInfo, where string) error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s is not an engine connection file: missing %s", where, strings.Join(missing, ", "))
+	}
+	if info.CurveServerKey != nil && *info.CurveServerKey != "" {
+		return fmt.Errorf("%s asks for CurveZMQ encryption (curve_serverkey), which this engine does not support; "+
+			"start the controller without IPP_ENABLE_CURVE", where)
 	}
 	if info.Pack != "" && info.Pack != "json" {
 		return fmt.Errorf("%s: packer %q is not supported (json only)", where, info.Pack)

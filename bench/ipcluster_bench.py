@@ -1,0 +1,113 @@
+"""ipcluster start/stop, ours next to ipyparallel's, in one run.
+
+For each variant: `ipcluster start -n N --daemonize` in a fresh IPYTHONDIR, timed until a
+Python Client sees N engines registered; then `ipcluster stop`, timed until no process of
+the cluster is left. Variants: ipyparallel's ipcluster with Python engines; ours with
+Python engines (c.EngineLauncher.engine_cmd); ours with Go engines. Medians of --runs.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PY = "/usr/bin/python3"
+BIN = os.environ.get("IPCLUSTER_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin")
+
+COUNT = """
+import sys, time, ipyparallel as ipp
+n = int(sys.argv[1]); deadline = time.monotonic() + 120
+while True:
+    try:
+        c = ipp.Client(timeout=30); break
+    except Exception:
+        if time.monotonic() > deadline: raise
+        time.sleep(0.02)
+c.wait_for_engines(n, timeout=120)
+c.close()
+"""
+
+
+def leftovers(tmp):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if tmp.encode() in cmd or f"IPYTHONDIR={tmp}".encode() in env:
+            found.append(pid)
+    return found
+
+
+def run_variant(name, n):
+    tmp = tempfile.mkdtemp(prefix="ipcluster-bench-")
+    env = dict(os.environ, IPYTHONDIR=tmp)
+    prof = os.path.join(tmp, "profile_default")
+    os.makedirs(prof)
+    if name == "python":
+        ipcluster = ["/usr/bin/ipcluster"]
+    else:
+        ipcluster = [os.path.join(BIN, "ipcluster")]
+        if name == "ours+python engines":
+            with open(os.path.join(prof, "ipcluster_config.py"), "w") as f:
+                f.write("c.EngineLauncher.engine_cmd = ['/usr/bin/python3', '-m', 'ipyparallel.engine']\n")
+    try:
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["start", "-n", str(n), "--daemonize"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+        subprocess.run([PY, "-c", COUNT, str(n)], env=env, check=True, timeout=180)
+        started = time.monotonic() - t0
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["stop"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+        deadline = time.monotonic() + 60
+        while leftovers(tmp) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopped = time.monotonic() - t0
+        if leftovers(tmp):
+            raise RuntimeError(f"{name}: processes left after stop: {leftovers(tmp)}")
+        return started, stopped
+    finally:
+        for pid in leftovers(tmp):
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("-n", type=int, default=4)
+    args = ap.parse_args()
+    variants = ["python", "ours+python engines", "ours+go engines"]
+    results = {v: ([], []) for v in variants}
+    for r in range(args.runs):
+        for v in variants:
+            s, t = run_variant(v, args.n)
+            results[v][0].append(s)
+            results[v][1].append(t)
+            print(f"run {r + 1}: {v:22s} start {s:6.2f} s  stop {t:6.2f} s", file=sys.stderr)
+    med = {v: (statistics.median(a), statistics.median(b)) for v, (a, b) in results.items()}
+    py_start, py_stop = med["python"]
+    print(f"\nipcluster start -n {args.n} --daemonize until {args.n} engines registered, then ipcluster stop "
+          f"(median of {args.runs} runs; ratio = Python's time / ours, >1 means ours is faster)")
+    print(f"{'variant':24s} {'start (s)':>10s} {'ratio':>7s} {'stop (s)':>10s} {'ratio':>7s}")
+    for v in variants:
+        s, t = med[v]
+        print(f"{v:24s} {s:10.2f} {py_start / s:7.1f} {t:10.2f} {py_stop / t:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

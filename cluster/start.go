@@ -1,0 +1,280 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"ipcluster/launchers"
+	"ipcluster/profiles"
+	"ipcluster/runtime/client"
+)
+
+// Errors that ipcluster maps to ipyparallel's exit codes.
+var (
+	ErrAlreadyRunning = errors.New("cluster already running")
+	ErrNotRunning     = errors.New("no cluster running")
+)
+
+// Cluster is a started (or loaded) cluster.
+type Cluster struct {
+	opts       Options
+	file       *File
+	controller launchers.Launcher
+	engines    map[string]launchers.Launcher // by set id
+}
+
+// File returns the cluster file.
+func (c *Cluster) File() *File { return c.file }
+
+// Start starts the controller, waits for its connection files, starts the engines and waits
+// for them to register, reporting progress. If anything fails, or ctx ends (Ctrl-C),
+// everything started so far is stopped and the cluster file removed.
+func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
+	opts.setDefaults()
+	dir := profiles.Dir(opts.ProfileDir)
+	if err := dir.Ensure(); err != nil {
+		return nil, err
+	}
+	path := FilePath(opts.ProfileDir, opts.ClusterID)
+	if old, err := ReadFile(path); err == nil {
+		if running, _ := old.controllerRunning(ctx, opts.Launchers); running {
+			return nil, fmt.Errorf("%w: %s (stop it with `ipcluster stop`)", ErrAlreadyRunning, path)
+		}
+		opts.Log.Warn("removing the file of a cluster that is no longer running", "file", path)
+		stopFile(ctx, old, opts.Launchers)
+	}
+	removeConnectionFiles(opts.ProfileDir, opts.ClusterID) // stale ones would be mistaken for the new controller's
+	c = &Cluster{opts: opts, engines: map[string]launchers.Launcher{}, file: &File{
+		path: path,
+		Cluster: Settings{ClusterID: opts.ClusterID, ProfileDir: opts.ProfileDir, N: opts.N, ControllerArgs: nonNil(opts.ControllerArgs),
+			ControllerIP: opts.ControllerIP, ControllerLocation: opts.ControllerLocation, Delay: opts.Delay, Class: "ipcluster-go", PID: os.Getpid()},
+		Engines: EngineSets{Class: opts.EngineLauncher, Sets: map[string]*launchers.Handle{}},
+	}}
+	defer func() {
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			c.Stop(stopCtx)
+		}
+	}()
+	if err := c.file.Save(); err != nil {
+		return c, err
+	}
+	if err := c.startController(ctx); err != nil {
+		return c, err
+	}
+	if opts.Delay > 0 {
+		select {
+		case <-time.After(time.Duration(opts.Delay * float64(time.Second))):
+		case <-ctx.Done():
+			return c, context.Cause(ctx)
+		}
+	}
+	if _, err := c.AddEngines(ctx, opts.N); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (c *Cluster) clusterArgs() []string {
+	return []string{"--profile-dir", c.opts.ProfileDir, "--cluster-id", c.opts.ClusterID}
+}
+
+func (c *Cluster) env() map[string]string {
+	return map[string]string{"IPP_PROFILE_DIR": c.opts.ProfileDir, "IPP_CLUSTER_ID": c.opts.ClusterID}
+}
+
+func (c *Cluster) request(role launchers.Role, n int, command []string, setID string) launchers.Request {
+	return launchers.Request{Role: role, N: n, Command: command, Env: c.env(), WorkDir: c.opts.WorkDir,
+		ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, SetID: setID, LogDir: profiles.Dir(c.opts.ProfileDir).Log()}
+}
+
+func (c *Cluster) startController(ctx context.Context) error {
+	l, err := c.opts.Launchers.New(c.opts.ControllerLauncher, c.opts.Settings)
+	if err != nil {
+		return err
+	}
+	c.controller = l
+	cmd := append(append([]string(nil), c.opts.ControllerCmd...), c.clusterArgs()...)
+	if c.opts.ControllerIP != "" {
+		cmd = append(cmd, "--ip="+c.opts.ControllerIP)
+	} else if r, ok := l.(launchers.Remote); ok && r.Remote() {
+		cmd = append(cmd, "--ip=*") // the node it will run on is not known yet
+	}
+	if c.opts.ControllerLocation != "" {
+		cmd = append(cmd, "--location="+c.opts.ControllerLocation)
+	}
+	cmd = append(cmd, c.opts.ControllerArgs...)
+	h, err := l.Start(ctx, c.request(launchers.Controller, 1, cmd, ""))
+	if err != nil {
+		return fmt.Errorf("start controller: %w", err)
+	}
+	c.file.Controller = &LauncherState{Class: l.Name(), State: h}
+	if err := c.file.Save(); err != nil {
+		return err
+	}
+	return c.waitForConnectionFiles(ctx, h)
+}
+
+// waitForConnectionFiles waits until the controller has written both files, and fails at
+// once if it stops first.
+func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handle) error {
+	deadline := time.Now().Add(c.opts.ControllerTimeout)
+	files := []string{profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "client"),
+		profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine")}
+	for {
+		ready := true
+		for _, f := range files {
+			var v map[string]any
+			if profiles.ReadJSON(f, &v) != nil {
+				ready = false
+			}
+		}
+		st, err := c.controller.Status(ctx, h)
+		if err != nil {
+			return err
+		}
+		c.opts.Progress(Progress{Step: "controller", Controller: st, ControllerJobs: h.JobIDs, Requested: c.opts.N})
+		if st.Phase == launchers.Pending {
+			deadline = time.Now().Add(c.opts.ControllerTimeout) // time in the queue does not count
+		}
+		if ready && st.Phase == launchers.Running {
+			return nil
+		}
+		if st.Phase == launchers.Done || st.Phase == launchers.Failed {
+			return fmt.Errorf("the controller stopped before writing its connection files: %s", reason(st))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the controller wrote no connection files within %v (waited for %s)", c.opts.ControllerTimeout, files[0])
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func reason(st launchers.State) string {
+	if st.Reason != "" {
+		return st.Reason
+	}
+	return "it exited"
+}
+
+// AddEngines starts an engine set of n engines and waits for them to register.
+func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
+	l, err := c.opts.Launchers.New(c.opts.EngineLauncher, c.opts.Settings)
+	if err != nil {
+		return "", err
+	}
+	setID := fmt.Sprintf("%d", time.Now().UnixNano()/1e6)
+	cmd := append(append(append([]string(nil), c.opts.EngineCmd...), c.clusterArgs()...), c.opts.EngineArgs...)
+	cl, err := client.Connect(ctx, client.Options{ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, ConnectTimeout: 10 * time.Second})
+	if err != nil {
+		return "", fmt.Errorf("connect to the controller: %w", err)
+	}
+	defer cl.Close()
+	before := len(cl.IDs())
+	h, err := l.Start(ctx, c.request(launchers.Engines, n, cmd, setID))
+	if err != nil {
+		return "", fmt.Errorf("start engines: %w", err)
+	}
+	c.engines[setID] = l
+	c.file.Engines.Class = l.Name()
+	c.file.Engines.Sets[setID] = h
+	if err := c.file.Save(); err != nil {
+		return setID, err
+	}
+	if c.opts.EngineTimeout == 0 {
+		return setID, nil
+	}
+	return setID, c.waitForEngines(ctx, cl, l, h, before+n)
+}
+
+// waitForEngines reports progress until want engines are registered; it fails fast when the
+// engines stop before registering, with their output and a hint.
+func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launchers.Launcher, h *launchers.Handle, want int) error {
+	deadline := time.Now().Add(c.opts.EngineTimeout)
+	last := Progress{Registered: -1}
+	for {
+		registered := len(cl.IDs())
+		st, err := l.Status(ctx, h)
+		if err != nil {
+			return err
+		}
+		p := Progress{Step: "engines", Engines: st, EngineJobs: h.JobIDs, Registered: registered, Requested: want}
+		if registered >= want {
+			p.Step = "ready"
+		}
+		if p.Registered != last.Registered || p.Engines.Phase != last.Engines.Phase || p.Engines.Reason != last.Engines.Reason || p.Step == "ready" {
+			c.opts.Progress(p)
+			last = p
+		}
+		if registered >= want {
+			return nil
+		}
+		if st.Phase == launchers.Failed || st.Phase == launchers.Done {
+			return fmt.Errorf("engines stopped before registering (%d of %d registered): %s\nhint: the engines look for the controller through %s; "+
+				"if they run on other hosts, start the cluster with --ip='*'", registered, want, reason(st),
+				profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine"))
+		}
+		if cst, err := c.controller.Status(ctx, c.file.Controller.State); err == nil && cst.Phase != launchers.Running {
+			return fmt.Errorf("the controller stopped while engines were registering: %s", reason(cst))
+		}
+		if st.Phase == launchers.Pending {
+			deadline = time.Now().Add(c.opts.EngineTimeout) // time in the queue does not count
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d engines registered within %v (engine launcher state: %s %s)", registered, want, c.opts.EngineTimeout, st.Phase, st.Reason)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func removeConnectionFiles(profileDir, clusterID string) {
+	for _, role := range []string{"client", "engine"} {
+		os.Remove(profiles.ConnectionFile(profileDir, clusterID, role))
+	}
+}
+
+// describe renders a launcher state for messages.
+func describe(st launchers.State) string {
+	s := string(st.Phase)
+	if st.Reason != "" {
+		s += " (" + strings.SplitN(st.Reason, "\n", 2)[0] + ")"
+	}
+	return s
+}
+
+// Attach loads a running cluster's file to add engine sets to it.
+func Attach(ctx context.Context, opts Options) (*Cluster, error) {
+	opts.setDefaults()
+	f, err := Load(opts.ProfileDir, opts.ClusterID, opts.Launchers)
+	if err != nil {
+		return nil, err
+	}
+	if running, _ := f.controllerRunning(ctx, opts.Launchers); !running {
+		return nil, fmt.Errorf("%w: the controller of %s is not running", ErrNotRunning, f.Path())
+	}
+	l, err := opts.Launchers.New(f.Controller.State.Launcher, opts.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{opts: opts, file: f, controller: l, engines: map[string]launchers.Launcher{}}, nil
+}

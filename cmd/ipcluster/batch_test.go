@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ipcluster/internal/harness"
+)
+
+// squeueIDs lists the job ids Slurm still has queued or running.
+func squeueIDs(t *testing.T) string {
+	out, err := exec.Command("squeue", "--noheader", "--format=%i %j %T").CombinedOutput()
+	if err != nil {
+		t.Fatalf("squeue: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestSlurmStartListStop(t *testing.T) {
+	harness.Slurm(t)
+	e := newEnv(t)
+	out := e.mustIPCluster("start", "-n", "4", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id=slurmtest")
+	if !strings.Contains(out, "engines: 4/4 registered") {
+		t.Fatalf("start output:\n%s", out)
+	}
+	if got := engineCount(e, "cluster_id='slurmtest'"); got != "[0, 1, 2, 3]" {
+		t.Fatalf("Python Client() sees %s", got)
+	}
+	var statuses []struct {
+		JobIDs     []string          `json:"job_ids"`
+		Controller string            `json:"controller"`
+		Sets       map[string]string `json:"engine_sets"`
+	}
+	if err := json.Unmarshal([]byte(e.mustIPCluster("list", "-o", "json")), &statuses); err != nil || len(statuses) != 1 {
+		t.Fatalf("list -o json: %v %v", err, statuses)
+	}
+	st := statuses[0]
+	if len(st.JobIDs) != 2 || st.Controller != "running" {
+		t.Fatalf("list: %+v", st)
+	}
+	q := squeueIDs(t)
+	for _, id := range st.JobIDs {
+		if !strings.Contains(q, id+" ") || !strings.Contains(q, "RUNNING") || !strings.Contains(q, "slurmtest") {
+			t.Errorf("squeue does not show job %s running with the cluster id in its name:\n%s", id, q)
+		}
+	}
+	if list := e.mustIPCluster("list"); !strings.Contains(list, strings.Join(st.JobIDs, ",")) {
+		t.Errorf("list does not show the job ids %v:\n%s", st.JobIDs, list)
+	}
+	e.mustIPCluster("stop", "--cluster-id=slurmtest")
+	if q := squeueIDs(t); strings.Contains(q, "slurmtest") {
+		t.Errorf("jobs left in squeue after stop:\n%s", q)
+	}
+}
+
+func TestSlurmHeldJobShowsPendingReason(t *testing.T) {
+	harness.Slurm(t)
+	e := newEnv(t)
+	e.writeConfig("c.SlurmEngineSetLauncher.extra_directives = ['--hold']\n")
+	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "start", "-n", "2", "--engines=slurm", "--cluster-id=held")
+	cmd.Env = e.environ()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	lines := bufio.NewScanner(stderr)
+	found := false
+	for lines.Scan() {
+		seen = append(seen, lines.Text())
+		if strings.Contains(lines.Text(), "pending (JobHeldUser") {
+			found = true
+			break
+		}
+	}
+	if !found {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no pending reason shown:\n%s", strings.Join(seen, "\n"))
+	}
+	cmd.Process.Signal(syscall.SIGINT) // Ctrl-C cancels what was submitted
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	cmd.Wait()
+	if q := squeueIDs(t); strings.Contains(q, "held") {
+		t.Errorf("held job left in the queue after Ctrl-C:\n%s", q)
+	}
+}
+
+func TestSlurmTimeLimitIsReported(t *testing.T) {
+	harness.Slurm(t)
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("c.SlurmEngineSetLauncher.walltime = '1'\n") // one minute, Slurm's smallest
+	e.mustIPCluster("start", "-n", "1", "--engines=slurm", "--daemonize", "--cluster-id=walltime")
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		list := e.mustIPCluster("list", "-o", "json")
+		if strings.Contains(list, "time limit") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the time limit was not reported:\n%s", list)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	e.mustIPCluster("stop", "--cluster-id=walltime")
+}

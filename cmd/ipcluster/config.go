@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"ipcluster/cluster"
+	"ipcluster/launchers"
+	"ipcluster/profiles"
+)
+
+// loadOptions builds the cluster options: defaults < the profile's ipcluster_config.py and
+// .json < --Class.trait=value arguments. Command-line flags are applied by the caller, then
+// finishOptions reads the settings of the chosen launchers.
+func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
+	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c)}
+	files, err := profiles.LoadProfile(opts.ProfileDir, "ipcluster")
+	if err != nil {
+		return opts, nil, err
+	}
+	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	cfg, err := profiles.Merge(files, profiles.FromTraits(traits))
+	if err != nil {
+		return opts, nil, err
+	}
+	reg := launchers.Builtin()
+	for _, w := range cfg.Check(cluster.KnownTraits(reg)) {
+		fmt.Fprintf(os.Stderr, "ipcluster: warning: %s\n", w)
+	}
+	if err := cluster.FromConfig(cfg, reg, &opts); err != nil {
+		return opts, nil, err
+	}
+	return opts, cfg, nil
+}
+
+// configFiles are the commented config files `profile create` writes, generated from the
+// option declarations.
+func configFiles() map[string]string {
+	var b strings.Builder
+	b.WriteString("# Configuration file for ipcluster (ipcluster in Go).\n#\n" +
+		"# Every option is listed with its default. Uncomment and edit to change one. Values are\n" +
+		"# Python literals; ipyparallel's class names work (a value on EngineLauncher applies to\n" +
+		"# every engine launcher, one on MPIEngineSetLauncher only to MPI engines).\n\nc = get_config()  # noqa\n")
+	for _, co := range cluster.Documented(launchers.Builtin()) {
+		specs, err := profiles.Describe(co.Options)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n#------------------------------------------------------------------------------\n# %s\n", co.Class)
+		for _, sp := range specs {
+			fmt.Fprintf(&b, "\n# %s (%s)\n# c.%s.%s = %s\n", sp.Help, sp.Type, co.Class, sp.Name, profiles.Literal(sp.Default))
+		}
+	}
+	return map[string]string{
+		"ipcluster_config.py": b.String(),
+		"ipcontroller_config.py": "# Configuration file for ipcontroller (the Go controller reads these).\n\nc = get_config()  # noqa\n\n" +
+			"# Heartbeat period in milliseconds.\n# c.HeartMonitor.period = 3000\n\n" +
+			"# Missed heartbeats before an engine is dropped.\n# c.HeartMonitor.max_heartmonitor_misses = 10\n\n" +
+			"# Task scheme: leastload, lru, plainrandom, twobin, weighted.\n# c.TaskScheduler.scheme_name = 'leastload'\n\n" +
+			"# Tasks outstanding per engine (0 = unlimited).\n# c.TaskScheduler.hwm = 1\n\n" +
+			"# Address to bind ('*' for all interfaces).\n# c.IPController.ip = '127.0.0.1'\n",
+		"ipengine_config.py": "# Configuration file for ipengine (the Go engine).\n\nc = get_config()  # noqa\n",
+	}
+}
+
+// splitTraits takes ipyparallel's --Class.trait=value arguments out of argv (the flag parser
+// would refuse them).
+func splitTraits(argv []string) ([]string, []profiles.Trait, error) {
+	var rest []string
+	var traits []profiles.Trait
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		if a == "--" {
+			rest = append(rest, argv[i:]...)
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		class, trait, dotted := strings.Cut(name, ".")
+		if !strings.HasPrefix(a, "--") || !dotted || class == "" || trait == "" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(argv) {
+				return nil, nil, fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			value = argv[i]
+		}
+		traits = append(traits, profiles.Trait{Class: class, Name: trait, Value: value})
+	}
+	return rest, traits, nil
+}

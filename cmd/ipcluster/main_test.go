@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binDir holds the ipcluster, ipcontroller and ipengine under test: $IPCLUSTER_BIN (set by
+// make), or a fresh build.
+var binDir string
+
+func TestMain(m *testing.M) {
+	binDir = os.Getenv("IPCLUSTER_BIN")
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "ipcluster-bin")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		cmd := exec.Command("go", "build", "-o", dir+"/", "ipcluster/cmd/...")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			panic("build: " + err.Error())
+		}
+		binDir = dir
+	}
+	os.Exit(m.Run())
+}
+
+// env is a scratch IPython directory with ipcluster commands run in it.
+type env struct {
+	t   *testing.T
+	dir string
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{t: t, dir: t.TempDir()}
+	t.Cleanup(func() {
+		e.ipcluster("stop", "--all")
+		e.assertNoProcesses()
+	})
+	return e
+}
+
+func (e *env) environ() []string {
+	return append(os.Environ(), "IPYTHONDIR="+e.dir, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+		"OMPI_MCA_btl_tcp_if_include=lo", "OMPI_MCA_oob_tcp_if_include=lo")
+}
+
+// ipcluster runs a subcommand to completion and returns its output and exit code.
+func (e *env) ipcluster(args ...string) (string, int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "ipcluster"), args...)
+	cmd.Env = e.environ()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("ipcluster %v: %v", args, err)
+	}
+	return out.String(), code
+}
+
+func (e *env) mustIPCluster(args ...string) string {
+	e.t.Helper()
+	out, code := e.ipcluster(args...)
+	if code != 0 {
+		e.t.Fatalf("ipcluster %s exited %d:\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// python runs a snippet with the real ipyparallel Client.
+func (e *env) python(code string) string {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "-c", code)
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("python: %v\n%s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// writeConfig writes the default profile's ipcluster_config.py.
+func (e *env) writeConfig(text string) {
+	e.t.Helper()
+	dir := filepath.Join(e.dir, "profile_default")
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "ipcluster_config.py"), []byte("c = get_config()\n"+text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// processes lists processes whose command line mentions the scratch directory.
+func (e *env) processes() []string {
+	var found []string
+	entries, _ := os.ReadDir("/proc")
+	for _, ent := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(e.dir)) {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
+			continue
+		}
+		found = append(found, ent.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return found
+}
+
+func (e *env) assertNoProcesses() {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := e.processes()
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("processes left behind:\n%s", strings.Join(left, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func engineCount(e *env, clusterArg string) string {
+	return e.python(fmt.Sprintf(`
+import ipyparallel as ipp
+c = ipp.Client(%s)
+c.wait_for_engines(len(c.ids) or 1, timeout=30)
+print(sorted(c.ids))
+c.close()`, clusterArg))
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"ipcluster/cluster"
+	"ipcluster/launchers"
+)
+
+// progressPrinter prints a line whenever what `start` waits for changes.
+func progressPrinter(w io.Writer) func(cluster.Progress) {
+	var last string
+	return func(p cluster.Progress) {
+		var line string
+		switch p.Step {
+		case "controller":
+			line = "controller: " + jobs(p.ControllerJobs) + phase(p.Controller) + ", waiting for its connection files"
+		case "engines":
+			line = fmt.Sprintf("engines: %d/%d registered (%s%s)", p.Registered, p.Requested, jobs(p.EngineJobs), phase(p.Engines))
+		case "ready":
+			line = fmt.Sprintf("engines: %d/%d registered", p.Registered, p.Requested)
+		}
+		if line != last {
+			fmt.Fprintln(w, line)
+			last = line
+		}
+	}
+}
+
+func jobs(ids []string) string {
+	if len(ids) == 0 {
+		return "launcher: "
+	}
+	return "job " + strings.Join(ids, ",") + ": "
+}
+
+func phase(st launchers.State) string {
+	s := string(st.Phase)
+	if (st.Phase == launchers.Pending || st.Phase == launchers.Running) && st.Reason != "" {
+		s += " (" + st.Reason + ")"
+	}
+	return s
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"ipcluster/cluster"
+	"ipcluster/launchers"
+)
+
+const startFlagTimeout = 60 * time.Second
+
+func startFlags() []cli.Flag {
+	return append(profileFlags(),
+		&cli.IntFlag{Name: "n", Usage: "number of engines (default 4, or c.Cluster.n)"},
+		&cli.StringFlag{Name: "engines", Usage: "engine launcher: " + joinNames()},
+		&cli.StringFlag{Name: "controller", Usage: "controller launcher: " + joinNames()},
+		&cli.StringFlag{Name: "ip", Usage: "address the controller binds (default 127.0.0.1; '*' for all)"},
+		&cli.StringFlag{Name: "location", Usage: "controller host name for engines on other machines"},
+		&cli.Float64Flag{Name: "delay", Usage: "seconds between the controller being up and starting engines"},
+		&cli.StringFlag{Name: "work-dir", Usage: "working directory of the controller and engines"},
+		&cli.BoolFlag{Name: "daemonize", Usage: "return once the engines are registered and leave the cluster running"},
+		&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the engines to register", Value: startFlagTimeout},
+	)
+}
+
+func joinNames() string {
+	s := ""
+	for i, n := range launchers.Builtin().Names() {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "start",
+		Usage: "start a controller and engines",
+		Description: "Starts the controller, waits for its connection files, starts the engines and shows them\n" +
+			"registering. In the foreground it runs until Ctrl-C (or SIGTERM) and then stops everything;\n" +
+			"with --daemonize it returns once the engines are registered. Arguments after -- go to the controller.",
+		Flags:  startFlags(),
+		Action: start,
+	}
+}
+
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+func clusterOptions(c *cli.Context) (cluster.Options, error) {
+	opts, cfg, err := loadOptions(c)
+	if err != nil {
+		return opts, err
+	}
+	if c.IsSet("n") {
+		opts.N = c.Int("n")
+	}
+	for flag, dst := range map[string]*string{"engines": &opts.EngineLauncher, "controller": &opts.ControllerLauncher,
+		"ip": &opts.ControllerIP, "location": &opts.ControllerLocation, "work-dir": &opts.WorkDir} {
+		if c.IsSet(flag) {
+			*dst = c.String(flag)
+		}
+	}
+	if c.IsSet("delay") {
+		opts.Delay = c.Float64("delay")
+	}
+	if c.IsSet("timeout") || opts.EngineTimeout == 0 {
+		opts.EngineTimeout = c.Duration("timeout")
+	}
+	if err := cluster.ApplyLauncherConfig(cfg, launchers.Builtin(), &opts); err != nil {
+		return opts, err
+	}
+	opts.ControllerArgs = append(opts.ControllerArgs, c.Args().Slice()...)
+	return opts, nil
+}
+
+func start(c *cli.Context) error {
+	opts, err := clusterOptions(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	opts.Progress = progressPrinter(os.Stderr)
+	cl, err := cluster.Start(ctx, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return cli.Exit("interrupted: everything started so far was stopped", 130)
+		}
+		return err
+	}
+	f := cl.File()
+	if c.Bool("daemonize") {
+		f.Cluster.PID = 0
+		if err := f.Save(); err != nil {
+			return err
+		}
+		fmt.Printf("Leaving cluster running: %s\n", f.Path())
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "cluster %q running (%s); press Ctrl-C to stop it\n", f.Cluster.ClusterID, f.Path())
+	watchErr := watch(ctx, cl)
+	stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fmt.Fprintln(os.Stderr, "stopping the cluster")
+	if err := cl.Stop(stopCtx); err != nil {
+		return err
+	}
+	return watchErr
+}
+
+// watch waits for a signal, or for the controller to stop on its own (then the cluster is
+// over: e.g. a client called shutdown(hub=True)).
+func watch(ctx context.Context, cl *cluster.Cluster) error {
+	reg := launchers.Builtin()
+	f := cl.File()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+		if running, _ := cluster.ControllerRunning(ctx, f, reg); !running {
+			fmt.Fprintln(os.Stderr, "the controller has stopped")
+			return nil
+		}
+	}
+}

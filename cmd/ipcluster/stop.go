@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"ipcluster/cluster"
+	"ipcluster/launchers"
+	"ipcluster/profiles"
+)
+
+func stopCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "stop",
+		Usage:     "stop a running cluster (from any shell)",
+		ArgsUsage: "[CLUSTER_ID ...]",
+		Flags:     append(profileFlags(), &cli.BoolFlag{Name: "all", Usage: "stop every cluster of the profile"}),
+		Action: func(c *cli.Context) error {
+			dir := profileDir(c)
+			var paths []string
+			switch {
+			case c.Bool("all"):
+				paths, _ = cluster.Files(dir)
+			case c.NArg() > 0:
+				for _, id := range c.Args().Slice() {
+					paths = append(paths, cluster.FilePath(dir, id))
+				}
+			default:
+				paths = []string{cluster.FilePath(dir, c.String("cluster-id"))}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			stopped := 0
+			var errs []error
+			for _, p := range paths {
+				f, err := cluster.ReadFile(p)
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if err := cluster.StopFile(ctx, f, launchers.Builtin()); err != nil {
+					errs = append(errs, fmt.Errorf("stop %s: %w", p, err))
+					continue
+				}
+				fmt.Printf("stopped cluster %q (%s)\n", f.Cluster.ClusterID, filepath.Base(dir))
+				stopped++
+			}
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+			if stopped == 0 {
+				return fmt.Errorf("%w in %s", cluster.ErrNotRunning, dir)
+			}
+			return nil
+		},
+	}
+}
+
+func cleanCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "clean",
+		Usage: "remove cluster files, connection files and logs of stopped clusters",
+		Flags: append(profileFlags(),
+			&cli.BoolFlag{Name: "force", Usage: "stop running clusters first"},
+			&cli.BoolFlag{Name: "all", Usage: "clean every profile of the IPython directory"}),
+		Action: func(c *cli.Context) error {
+			dirs := []string{profileDir(c)}
+			if c.Bool("all") {
+				ipdir := c.String("ipython-dir")
+				if ipdir == "" {
+					ipdir = profiles.IPythonDir()
+				}
+				dirs, _ = cluster.Profiles(ipdir)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			reg := launchers.Builtin()
+			for _, dir := range dirs {
+				paths, _ := cluster.Files(dir)
+				for _, p := range paths {
+					f, err := cluster.ReadFile(p)
+					if err != nil {
+						os.Remove(p)
+						continue
+					}
+					if running, _ := cluster.ControllerRunning(ctx, f, reg); running && !c.Bool("force") {
+						return fmt.Errorf("cluster %q in %s is running: stop it first, or use --force", f.Cluster.ClusterID, dir)
+					}
+					if err := cluster.StopFile(ctx, f, reg); err != nil {
+						return err
+					}
+				}
+				logs, _ := filepath.Glob(filepath.Join(profiles.Dir(dir).Log(), "*"))
+				conns, _ := filepath.Glob(filepath.Join(profiles.Dir(dir).Security(), "ipcontroller-*.json"))
+				for _, p := range append(logs, conns...) {
+					os.RemoveAll(p)
+				}
+				fmt.Printf("cleaned %s\n", dir)
+			}
+			return nil
+		},
+	}
+}

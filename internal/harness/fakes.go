@@ -1,0 +1,44 @@
+package harness
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// FakeBin is testdata/fakebin/<scheduler>: fake qsub, bsub, condor_submit, job ... that print
+// the real tools' output formats and run the jobs on this host.
+func FakeBin(scheduler string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "fakebin", scheduler)
+}
+
+// FakeScheduler puts the fake commands of a scheduler (pbs, pbspro, lsf, htcondor, winhpc)
+// first on PATH and gives them a fresh state directory (FAKESCHED_DIR) for the test; it
+// returns that directory. When the test ends, jobs still running are cancelled through the
+// fake's own state. The test must not be parallel (it changes the process environment).
+func FakeScheduler(t *testing.T, scheduler string) string {
+	t.Helper()
+	dir := FakeBin(scheduler)
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("no fake scheduler %q: %v", scheduler, err)
+	}
+	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
+		t.Fatalf("the fake schedulers need /usr/bin/python3 (make deps installs it): %v", err)
+	}
+	state := t.TempDir()
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKESCHED_DIR", state)
+	t.Cleanup(func() { killFakeJobs(t, state) })
+	return state
+}
+
+// killFakeJobs kills what the fake's jobs left running (a test that failed half-way).
+func killFakeJobs(t *testing.T, state string) {
+	cmd := exec.Command("/usr/bin/python3", filepath.Join(FakeBin(""), "fakesched.py"), "--killall", state)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("cleaning up the fake scheduler's jobs: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,396 @@
+package launchers
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// jobLine is one job (or array element) as a status command reports it.
+type jobLine struct {
+	ID, State, Reason, Hosts, Start, Exit string
+}
+
+// statusParsers read the output of the rows' status commands.
+var statusParsers = map[string]func(row Scheduler, out string) []jobLine{
+	"delimited": parseDelimited,
+	"sge":       parseSGE,
+	"pbs":       parsePBS,
+	"winhpc":    parseWinHPC,
+}
+
+func compileRegexp(s string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("job_id_regexp %q: %w", s, err)
+	}
+	return re, nil
+}
+
+func matches(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// numericID is the leading number of a job id ("123" of "123[].server", "123.4").
+func numericID(id string) string {
+	i := 0
+	for i < len(id) && id[i] >= '0' && id[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return id
+	}
+	return id[:i]
+}
+
+func (b *batch) statusArgv(job batchJob, ids []string) []string {
+	var argv []string
+	hasIDs := false
+	for _, a := range job.Status {
+		switch {
+		case a == "{ids}":
+			argv, hasIDs = append(argv, ids...), true
+		case strings.Contains(a, "{ids}"):
+			argv, hasIDs = append(argv, strings.ReplaceAll(a, "{ids}", strings.Join(ids, ","))), true
+		default:
+			argv = append(argv, a)
+		}
+	}
+	if !hasIDs && b.row.Parse != "sge" {
+		argv = append(argv, ids...)
+	}
+	return b.withScheduler(argv, job)
+}
+
+// Status asks the scheduler for the job's state; once the scheduler no longer reports the
+// job, the exit statuses the job script recorded (on the shared filesystem) tell how it ended.
+func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
+	job, err := decodeJob(h)
+	if err != nil {
+		return State{}, err
+	}
+	argv := b.statusArgv(job, h.JobIDs)
+	out, err := run(ctx, argv, nil, nil)
+	var lines []jobLine
+	if err != nil {
+		if b.row.Gone == "" || !matches(b.row.Gone, out) {
+			return State{}, fmt.Errorf("%s status: %w", b.row.Title, err)
+		}
+	} else if parse := statusParsers[b.row.Parse]; parse != nil {
+		want := map[string]bool{}
+		for _, id := range h.JobIDs {
+			want[numericID(id)] = true
+		}
+		for _, l := range parse(b.row, out) {
+			if want[numericID(l.ID)] {
+				lines = append(lines, l)
+			}
+		}
+	}
+	exits := b.exitCodes(job)
+	_, stopped := os.Stat(job.ExitFile + ".stopped")
+	st := State{Phase: Done}
+	if len(lines) == 0 { // gone from the queue
+		return b.ended(job, exits, stopped == nil, "", h), nil
+	}
+	var pending, ended []StateInfo
+	var reasons, starts []string
+	hosts := map[string]bool{}
+	for _, l := range lines {
+		info, ok := b.row.States[l.State]
+		if !ok {
+			info = StateInfo{Phase: Pending, Cause: "scheduler state " + l.State}
+		}
+		switch info.Phase {
+		case Running:
+			st.Running++
+			for _, hst := range strings.FieldsFunc(l.Hosts, func(r rune) bool { return r == ',' || r == ' ' || r == '+' }) {
+				if hst != "" && hst != "-" && hst != "(null)" && hst != "undefined" {
+					hosts[strings.Split(hst, "/")[0]] = true
+				}
+			}
+		case Pending:
+			pending = append(pending, info)
+			if r := pendingReason(info, l); r != "" {
+				reasons = append(reasons, r)
+			}
+			if l.Start != "" && l.Start != "N/A" && l.Start != "-" {
+				starts = append(starts, l.Start)
+			}
+		default:
+			ended = append(ended, info)
+			if l.Exit != "" && l.Exit != "-" {
+				if c, err := strconv.Atoi(strings.SplitN(l.Exit, ":", 2)[0]); err == nil && exits[fmt.Sprint("sched")] == nil {
+					exits["sched"] = &c
+				}
+			}
+		}
+	}
+	switch {
+	case st.Running > 0:
+		st.Phase = Running
+		for hst := range hosts {
+			st.Hosts = append(st.Hosts, hst)
+		}
+		sort.Strings(st.Hosts)
+		if len(st.Hosts) == 0 {
+			st.Hosts = []string{"(unknown)"}
+		}
+		if h.Role == Engines && b.row.Tasks {
+			st.Running = h.N
+		}
+	case len(pending) > 0:
+		st.Phase = Pending
+		if len(reasons) == 0 && len(b.row.Explain) > 0 {
+			reasons = b.explain(ctx, h.JobIDs[0])
+		}
+		st.Reason = strings.Join(uniq(reasons), "; ")
+		if len(starts) > 0 {
+			if st.Reason != "" {
+				st.Reason += "; "
+			}
+			st.Reason += "expected start " + starts[0]
+		}
+	default:
+		cause := ""
+		for _, info := range ended {
+			if info.Phase == Failed && cause == "" {
+				cause = info.Cause
+			}
+		}
+		return b.ended(job, exits, stopped == nil, cause, h), nil
+	}
+	return st, nil
+}
+
+func pendingReason(info StateInfo, l jobLine) string {
+	r := strings.TrimSpace(l.Reason)
+	if r == "None" || r == "-" || r == "undefined" {
+		r = ""
+	}
+	switch {
+	case info.Cause != "" && r != "":
+		return info.Cause + ": " + r
+	case info.Cause != "":
+		return info.Cause
+	}
+	return r
+}
+
+// ended is the state of a job that finished: from the recorded exit statuses, the
+// scheduler's cause, and whether ipcluster asked it to stop.
+func (b *batch) ended(job batchJob, exits map[string]*int, stopped bool, cause string, h *Handle) State {
+	st := State{Phase: Done}
+	missing := 0
+	for _, idx := range job.Indexes {
+		c := exits[idx]
+		if c == nil {
+			missing++
+			continue
+		}
+		if *c != 0 && st.ExitCode == nil {
+			st.ExitCode = c
+		}
+	}
+	if st.ExitCode == nil && exits["sched"] != nil && *exits["sched"] != 0 {
+		st.ExitCode = exits["sched"]
+	}
+	switch {
+	case stopped:
+		st.Reason = "stopped"
+		return st
+	case st.ExitCode != nil:
+		st.Phase = Failed
+		st.Reason = fmt.Sprintf("%s job %s exited with status %d", b.row.Title, strings.Join(h.JobIDs, ","), *st.ExitCode)
+		if cause != "" && cause != "non-zero exit" {
+			st.Reason += " (" + cause + ")"
+		}
+	case cause != "":
+		st.Phase = Failed
+		st.Reason = fmt.Sprintf("%s job %s: %s", b.row.Title, strings.Join(h.JobIDs, ","), cause)
+	case missing > 0:
+		st.Phase = Failed
+		st.Reason = fmt.Sprintf("%s job %s left the queue before %d of %d elements recorded an exit status (cancelled, or killed by the scheduler: time limit, memory, node failure)",
+			b.row.Title, strings.Join(h.JobIDs, ","), missing, len(job.Indexes))
+	default:
+		return st
+	}
+	if t := outputTail(job.OutputFile, 20); t != "" {
+		st.Reason += "; last lines of " + job.OutputFile + ":\n" + t
+	}
+	return st
+}
+
+// outputTail is the end of the job's output (or of each element's output file).
+func outputTail(path string, n int) string {
+	if t := tail(path, n); t != "" {
+		return t
+	}
+	files, _ := filepath.Glob(path + ".*")
+	var parts []string
+	for _, f := range files {
+		if strings.HasSuffix(f, ".events") {
+			continue
+		}
+		if t := tail(f, n); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func (b *batch) exitCodes(job batchJob) map[string]*int {
+	out := map[string]*int{}
+	for _, idx := range job.Indexes {
+		data, err := os.ReadFile(job.ExitFile + "." + idx)
+		if err != nil {
+			continue
+		}
+		if c, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			out[idx] = &c
+		}
+	}
+	return out
+}
+
+// explain runs the row's Explain command for a pending job's reason.
+func (b *batch) explain(ctx context.Context, id string) []string {
+	var argv []string
+	for _, a := range b.row.Explain {
+		argv = append(argv, strings.ReplaceAll(a, "{id}", id))
+	}
+	out, err := run(ctx, argv, nil, nil)
+	if err != nil {
+		return nil
+	}
+	re := regexp.MustCompile(b.row.ExplainMatch)
+	var reasons []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(strings.TrimSpace(sc.Text())); m != nil {
+			reasons = append(reasons, m[1])
+		}
+	}
+	return reasons
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func parseDelimited(row Scheduler, out string) []jobLine {
+	var lines []jobLine
+	for _, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		fields := strings.Split(line, row.Sep)
+		var l jobLine
+		for i, name := range row.Fields {
+			if i >= len(fields) {
+				break
+			}
+			v := strings.TrimSpace(fields[i])
+			switch name {
+			case "id":
+				l.ID = v
+			case "state":
+				l.State = v
+			case "reason":
+				l.Reason = v
+			case "hosts":
+				l.Hosts = v
+			case "start":
+				l.Start = v
+			case "exit":
+				l.Exit = v
+			}
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// parseSGE reads qstat's table: job-ID prior name user state date time [queue] [slots] [tasks].
+func parseSGE(_ Scheduler, out string) []jobLine {
+	var lines []jobLine
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] == "job-ID" || strings.HasPrefix(f[0], "---") {
+			continue
+		}
+		l := jobLine{ID: f[0], State: f[4]}
+		if len(f) > 7 && strings.Contains(f[7], "@") {
+			l.Hosts = strings.SplitN(f[7], "@", 2)[1]
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// parsePBS reads `qstat -f`: "Job Id: 123.server" then "    key = value" lines.
+func parsePBS(_ Scheduler, out string) []jobLine {
+	var lines []jobLine
+	var cur *jobLine
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Job Id:") {
+			lines = append(lines, jobLine{ID: strings.TrimSpace(strings.TrimPrefix(line, "Job Id:"))})
+			cur = &lines[len(lines)-1]
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " = ")
+		if !ok || cur == nil {
+			continue
+		}
+		switch k {
+		case "job_state":
+			cur.State = v
+		case "comment":
+			cur.Reason = v
+		case "exec_host":
+			cur.Hosts = v
+		case "exit_status", "Exit_status":
+			cur.Exit = v
+		case "estimated.start_time":
+			cur.Start = v
+		}
+	}
+	return lines
+}
+
+// parseWinHPC reads `job view <id>`: "Key : Value" lines.
+func parseWinHPC(_ Scheduler, out string) []jobLine {
+	var l jobLine
+	for _, line := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "Id", "Job ID", "ID":
+			l.ID = strings.TrimSpace(v)
+		case "State":
+			l.State = strings.TrimSpace(v)
+		case "Pending Reason", "ErrorMessage":
+			l.Reason = strings.TrimSpace(v)
+		case "Allocated Nodes":
+			l.Hosts = strings.TrimSpace(v)
+		}
+	}
+	if l.ID == "" {
+		return nil
+	}
+	return []jobLine{l}
+}

@@ -1,0 +1,191 @@
+package launchers
+
+import "regexp"
+
+// Scheduler is one batch system (or one site dialect of it), as data: the commands, how to
+// find the job id in what submit prints, how to read states, and how to spell directives.
+// The batch launcher is the same for all of them.
+type Scheduler struct {
+	Name  string // launcher name: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc
+	Title string // for messages
+	// Commands, as argv. Submit gets "{file}" replaced by the script path (no "{file}": the
+	// script goes to its standard input); Cancel and Signal get the job ids appended and
+	// "{sig}" replaced by the signal name (no Signal: signals are not supported); Status gets
+	// "{ids}" replaced by the comma-joined ids (or the ids appended when it has no "{ids}").
+	Submit, Cancel, Signal, Status []string
+	// Explain, when set, is run per pending job ("{id}") for its pending reason.
+	Explain      []string
+	ExplainMatch string // regexp; group 1 of each matching line is the reason
+	// JobIDRegexp finds the job id in what Submit printed (group JobIDGroup).
+	JobIDRegexp string
+	JobIDGroup  int
+	// Parse names the parser of Status output (see statusParsers); the delimited parser
+	// splits lines at Sep into Fields (id, state, reason, hosts, start, exit; "-" ignored).
+	Parse  string
+	Sep    string
+	Fields []string
+	// Gone matches Status output (and Cancel output) that means the jobs no longer exist.
+	Gone string
+	// States maps the scheduler's state words to phases and, for ended jobs, causes.
+	States map[string]StateInfo
+	// Template is the base name of the embedded templates (templates/files/<name>.<role>.tmpl).
+	Template string
+	Ext      string // batch file name extension
+	// BodyFile: the description names a shell script, written beside it (HTCondor, WinHPC).
+	BodyFile bool
+	// Tasks: engines are the tasks of one job started by Launch (Slurm's srun), not array elements.
+	Tasks  bool
+	Launch string
+	// IndexVar is the array index variable inside an element ("1" for the body's $1).
+	IndexVar string
+	// Directives are the header lines, each with {placeholders}; a line whose placeholders are
+	// not all set is left out. "{?x}" requires x but writes nothing; "[[...]]" is a segment
+	// left out when its placeholders are not set (a line whose segments are all left out goes
+	// too); {array} is "[1-N]" for LSF arrays and may be empty. Prefix starts each line (and
+	// extra directives).
+	Prefix     string
+	Directives []string
+	// ArrayDirective is added for engine sets of more than one element.
+	ArrayDirective string
+	// CancelByName cancels jobs by name ({name}), for a submission whose id could not be read.
+	CancelByName []string
+	// NameArgs go on the submit command line to name a job whose template is the user's.
+	NameArgs []string
+	// MemoryUnit is how memory is written: slurm (M/G), pbs (mb/gb), sge (M/G), kb, mb.
+	MemoryUnit string
+	// WalltimeForm is hms (HH:MM:SS), hm (HH:MM) or s (seconds).
+	WalltimeForm string
+	// SubmitEnv is added to the environment of Submit.
+	SubmitEnv map[string]string
+}
+
+// StateInfo is what a scheduler's state word means.
+type StateInfo struct {
+	Phase Phase
+	Cause string // why it ended or waits, in words
+}
+
+func (s *Scheduler) jobIDRegexp() *regexp.Regexp { return regexp.MustCompile(s.JobIDRegexp) }
+
+// Schedulers are the built-in rows.
+func Schedulers() []Scheduler {
+	return []Scheduler{
+		{
+			Name: "slurm", Title: "Slurm",
+			Submit: []string{"sbatch", "{file}"}, Cancel: []string{"scancel"}, Signal: []string{"scancel", "--signal={sig}"},
+			Status:      []string{"squeue", "--noheader", "--states=all", "--jobs={ids}", "--format=%i|%T|%r|%N|%S"},
+			JobIDRegexp: `Submitted batch job (\d+)`, JobIDGroup: 1, Parse: "delimited", Sep: "|",
+			Fields: []string{"id", "state", "reason", "hosts", "start"},
+			Gone:   `Invalid job id specified`,
+			States: map[string]StateInfo{
+				"PENDING": {Pending, ""}, "CONFIGURING": {Pending, "configuring"}, "REQUEUED": {Pending, "requeued"},
+				"SUSPENDED": {Pending, "suspended"}, "RESV_DEL_HOLD": {Pending, "held"},
+				"RUNNING": {Running, ""}, "COMPLETING": {Running, ""}, "STAGE_OUT": {Running, ""}, "SIGNALING": {Running, ""},
+				"COMPLETED": {Done, ""}, "CANCELLED": {Failed, "cancelled"}, "TIMEOUT": {Failed, "killed by its time limit (walltime)"},
+				"DEADLINE": {Failed, "killed at its deadline"}, "OUT_OF_MEMORY": {Failed, "out of memory"},
+				"NODE_FAIL": {Failed, "node failure"}, "BOOT_FAIL": {Failed, "node failed to boot"}, "PREEMPTED": {Failed, "preempted"},
+				"FAILED": {Failed, "non-zero exit"}, "REVOKED": {Failed, "revoked"},
+			},
+			Template: "slurm", Ext: ".sbatch", Tasks: true, Launch: "srun ",
+			Prefix: "#SBATCH",
+			Directives: []string{"--job-name={name}", "--ntasks={n}", "--cpus-per-task={cores}", "--ntasks-per-node={per_node}",
+				"--mem-per-cpu={mem_per_cpu}", "--partition={queue}", "--account={account}", "--qos={qos}", "--time={walltime}",
+				"--output={output}", "--export=ALL"},
+			CancelByName: []string{"scancel", "--name={name}"},
+			NameArgs:     []string{"--job-name={name}"}, MemoryUnit: "slurm", WalltimeForm: "hms",
+		},
+		pbs("pbs", "PBS (Torque)", "-t 1-{elements}", "PBS_ARRAYID", []string{"-l nodes=1:ppn={cores}", "-l mem={memory}"}),
+		pbs("pbspro", "PBS Pro", "-J 1-{elements}", "PBS_ARRAY_INDEX", []string{"-l select=1[[:ncpus={cores}]][[:mem={memory}]]"}),
+		{
+			Name: "sge", Title: "Grid Engine",
+			Submit: []string{"qsub", "{file}"}, Cancel: []string{"qdel"}, Status: []string{"qstat"},
+			Explain: []string{"qstat", "-j", "{id}"}, ExplainMatch: `^(?:scheduling info|error reason\s+\d+):\s*(.*\S)`,
+			JobIDRegexp: `Your job(?:-array)? (\d+)`, JobIDGroup: 1, Parse: "sge",
+			Gone: `do not exist`,
+			States: map[string]StateInfo{
+				"qw": {Pending, ""}, "hqw": {Pending, "held"}, "hRwq": {Pending, "held"}, "Rq": {Pending, "rescheduled"},
+				"t": {Running, ""}, "r": {Running, ""}, "Rr": {Running, ""}, "Rt": {Running, ""}, "s": {Running, "suspended"},
+				"S": {Running, "suspended"}, "dr": {Running, "being deleted"}, "dt": {Running, "being deleted"},
+				"Eqw": {Failed, "error state (Eqw)"}, "Ehqw": {Failed, "error state (Ehqw)"},
+			},
+			Template: "sge", Ext: ".sh", IndexVar: "SGE_TASK_ID",
+			Prefix: "#$",
+			Directives: []string{"-N {name}", "-pe smp {cores}", "-l h_vmem={memory}", "-l h_rt={walltime}", "-q {queue}",
+				"-P {account}", "-j y", "-o {output}", "-V", "-S /bin/sh"},
+			CancelByName:   []string{"qdel", "{name}"},
+			ArrayDirective: "-t 1-{elements}", NameArgs: []string{"-N", "{name}"}, MemoryUnit: "sge", WalltimeForm: "hms",
+		},
+		{
+			Name: "lsf", Title: "LSF",
+			Submit: []string{"bsub"}, Cancel: []string{"bkill"}, Signal: []string{"bkill", "-s", "{sig}"},
+			Status:      []string{"bjobs", "-noheader", "-o", "jobid stat exec_host exit_code pend_reason delimiter='|'"},
+			JobIDRegexp: `Job <(\d+)> is submitted`, JobIDGroup: 1, Parse: "delimited", Sep: "|",
+			Fields: []string{"id", "state", "hosts", "exit", "reason"},
+			Gone:   `is not found`,
+			States: map[string]StateInfo{
+				"PEND": {Pending, ""}, "PSUSP": {Pending, "suspended"}, "WAIT": {Pending, ""},
+				"RUN": {Running, ""}, "USUSP": {Running, "suspended"}, "SSUSP": {Running, "suspended"},
+				"DONE": {Done, ""}, "EXIT": {Failed, "non-zero exit"}, "ZOMBI": {Failed, "lost (node failure)"}, "UNKWN": {Failed, "unknown (node unreachable)"},
+			},
+			Template: "lsf", Ext: ".sh", IndexVar: "LSB_JOBINDEX",
+			Prefix: "#BSUB",
+			Directives: []string{"-J {name}{array}", "-n {cores}", `-R "span[hosts=1]"{?cores}`, "-M {memory}", "-W {walltime}",
+				"-q {queue}", "-P {account}", "-o {output}", "-env all"},
+			CancelByName: []string{"bkill", "-J", "{name}"},
+			MemoryUnit:   "kb", WalltimeForm: "hm", SubmitEnv: map[string]string{"LSB_STDOUT_DIRECT": "Y"},
+		},
+		{
+			Name: "htcondor", Title: "HTCondor",
+			Submit: []string{"condor_submit", "{file}"}, Cancel: []string{"condor_rm"},
+			Status:      []string{"condor_q", "{ids}", "-af:t", "ClusterId", "JobStatus", "RemoteHost", "ExitCode", "HoldReason"},
+			JobIDRegexp: `submitted to cluster (\d+)\.`, JobIDGroup: 1, Parse: "delimited", Sep: "\t",
+			Fields:       []string{"id", "state", "hosts", "exit", "reason"},
+			CancelByName: []string{"condor_rm", "-constraint", `JobBatchName == "{name}"`},
+			States: map[string]StateInfo{
+				"1": {Pending, "idle"}, "5": {Pending, "held"}, "7": {Pending, "suspended"},
+				"2": {Running, ""}, "6": {Running, "transferring output"},
+				"3": {Failed, "removed"}, "4": {Done, ""},
+			},
+			Template: "htcondor", Ext: ".sub", BodyFile: true, IndexVar: "1",
+			Directives: []string{"batch_name = {name}", "request_cpus = {cores}", "request_memory = {memory}",
+				"periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > {walltime})",
+				"output = {output}.$(Process)", "error = {output}.$(Process)", "log = {output}.events"},
+			MemoryUnit: "mb", WalltimeForm: "s",
+		},
+		{
+			Name: "winhpc", Title: "Windows HPC",
+			Submit: []string{"job", "submit", "/jobfile:{file}"}, Cancel: []string{"job", "cancel"},
+			Status:      []string{"job", "view"},
+			JobIDRegexp: `ID: (\d+)`, JobIDGroup: 1, Parse: "winhpc", Gone: `(?i)not found|does not exist`,
+			States: map[string]StateInfo{
+				"Configuring": {Pending, "configuring"}, "Submitted": {Pending, ""}, "Validating": {Pending, ""}, "Queued": {Pending, ""},
+				"Running": {Running, ""}, "Canceling": {Running, "being cancelled"}, "Finishing": {Running, ""},
+				"Finished": {Done, ""}, "Failed": {Failed, "non-zero exit"}, "Canceled": {Failed, "cancelled"},
+			},
+			Template: "winhpc", Ext: ".xml", BodyFile: true, IndexVar: "1",
+			Directives: []string{`Project="{account}"`, `NodeGroups="{queue}"`, `MinMemory="{memory}"`, `MinCores="{cores}"`, `RuntimeSeconds="{walltime}"`},
+			MemoryUnit: "mb", WalltimeForm: "s",
+		},
+	}
+}
+
+// pbs is a PBS dialect: Torque (-t arrays, nodes=) or PBS Pro (-J arrays, select=).
+func pbs(name, title, array, index string, resources []string) Scheduler {
+	dirs := append([]string{"-N {name}"}, resources...)
+	dirs = append(dirs, "-l walltime={walltime}", "-q {queue}", "-A {account}", "-j oe", "-o {output}", "-V")
+	return Scheduler{
+		Name: name, Title: title,
+		Submit: []string{"qsub", "{file}"}, Cancel: []string{"qdel"}, Signal: []string{"qsig", "-s", "{sig}"},
+		Status:      []string{"qstat", "-f"},
+		JobIDRegexp: `^(\d+(?:\[\])?(?:\.\S*)?)`, JobIDGroup: 1, Parse: "pbs",
+		Gone: `Unknown Job Id|Job has finished`,
+		States: map[string]StateInfo{
+			"Q": {Pending, ""}, "H": {Pending, "held"}, "W": {Pending, "waiting for its start time"}, "T": {Pending, "being moved"},
+			"S": {Running, "suspended"}, "R": {Running, ""}, "B": {Running, ""}, "E": {Running, "exiting"},
+			"C": {Done, ""}, "F": {Done, ""}, "X": {Done, ""},
+		},
+		Template: name, Ext: ".sh", IndexVar: index,
+		Prefix: "#PBS", Directives: dirs, ArrayDirective: array,
+		NameArgs: []string{"-N", "{name}"}, MemoryUnit: "pbs", WalltimeForm: "hms",
+	}
+}

@@ -1,0 +1,285 @@
+// Package engine is the Go shell engine: it registers with an ipyparallel controller (ours
+// or the Python one) like ipyparallel's ipengine, runs the code of every execute_request as
+// a shell command in its own process group, streams the command's output as iopub stream
+// messages, and answers apply_request (pickled Python functions) with a clear error.
+//
+// All sockets live on one transport.Loop; commands run in child processes watched by
+// goroutines that post their output and exit back to the loop, so the engine keeps
+// answering heartbeats and control requests while a command runs.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"ipcluster/profiles"
+	"ipcluster/runtime/transport"
+	"ipcluster/runtime/wire"
+)
+
+// Errors Run returns; main maps them to exit codes.
+var (
+	// ErrRegistration: the controller refused the engine or never answered.
+	ErrRegistration = errors.New("registration failed")
+	// ErrControllerGone: heartbeats stopped arriving.
+	ErrControllerGone = errors.New("controller gone")
+)
+
+// Config is what an engine needs; zero values take the defaults noted.
+type Config struct {
+	Info     profiles.EngineInfo // the engine connection info (Source.Load)
+	Location string              // overrides Info.Location when the interface is a wildcard
+
+	UUID      string   // engine uuid = session id = socket identity; default a new wire.NewID()
+	ID        *int     // engine id to request (--id, MPI rank); nil lets the controller choose
+	ClusterID string   // exported to commands as IPP_CLUSTER_ID
+	WorkDir   string   // where commands run; default the current directory
+	Shell     []string // command prefix; the code is appended as one argument; default /bin/sh -c
+	Env       []string // base environment of commands; default os.Environ()
+
+	RegistrationTimeout time.Duration // wait for registration_reply; default 10 s
+	MaxHeartbeatMisses  int           // checks (every hb_period+500 ms) without a ping before leaving; default 10
+	KillGrace           time.Duration // SIGTERM to SIGKILL for a command's process group; default 3 s
+
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if c.UUID == "" {
+		c.UUID = wire.NewID()
+	}
+	if c.WorkDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("work directory: %w", err)
+		}
+		c.WorkDir = wd
+	}
+	wd, err := filepath.Abs(c.WorkDir)
+	if err != nil {
+		return fmt.Errorf("work directory %s: %w", c.WorkDir, err)
+	}
+	if st, err := os.Stat(wd); err != nil || !st.IsDir() {
+		return fmt.Errorf("work directory %s is not a directory", wd)
+	}
+	c.WorkDir = wd
+	if len(c.Shell) == 0 {
+		c.Shell = []string{"/bin/sh", "-c"}
+	}
+	if c.Env == nil {
+		c.Env = os.Environ()
+	}
+	if c.RegistrationTimeout <= 0 {
+		c.RegistrationTimeout = 10 * time.Second
+	}
+	if c.MaxHeartbeatMisses <= 0 {
+		c.MaxHeartbeatMisses = 10
+	}
+	if c.KillGrace <= 0 {
+		c.KillGrace = 3 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return checkInfo(c.Info, "connection info")
+}
+
+// Engine is one shell engine. Make it with New and serve with Run (once).
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	session *wire.Session
+	ends    endpoints
+	loop    *transport.Loop
+
+	reg, heartIn, heartOut, shell, control, iopub *transport.Socket
+
+	id         atomic.Int64 // -1 until registered
+	registered bool
+	regTimer   *transport.Timer
+
+	hbCheck time.Duration
+	pinged  bool // a ping arrived since the last check
+	misses  int
+
+	queue     []*request      // shell requests waiting, in arrival order
+	current   *job            // the command running, if any
+	aborted   map[string]bool // msg_ids to answer "aborted" when they arrive
+	execCount int
+
+	stopping bool
+	result   error  // what Run returns
+	finish   func() // sends the last messages (shutdown_reply) once the command is gone
+}
+
+// New checks the configuration. Nothing is connected until Run.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	key := []byte(cfg.Info.Key)
+	session, err := wire.NewSessionWithID(cfg.UUID, key, cfg.Info.SignatureScheme)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{}}
+	e.log = cfg.Logger.With("uuid", cfg.UUID)
+	e.id.Store(-1)
+	if cfg.Info.SSH != "" {
+		e.log.Warn("the connection info names an ssh server; this engine does not tunnel and connects directly",
+			"ssh", cfg.Info.SSH)
+	}
+	return e, nil
+}
+
+// UUID is the engine's uuid (its session id and socket identity).
+func (e *Engine) UUID() string { return e.cfg.UUID }
+
+// ID is the engine id the controller assigned, or -1 before registration. Safe from any
+// goroutine.
+func (e *Engine) ID() int { return int(e.id.Load()) }
+
+// Run registers with the controller and serves until a shutdown_request (nil), ctx is done
+// (nil: the running command is stopped and the engine unregisters), the heartbeat stops
+// (ErrControllerGone) or registration fails (ErrRegistration). No command outlives Run.
+func (e *Engine) Run(ctx context.Context) error {
+	zctx, err := transport.NewContext()
+	if err != nil {
+		return err
+	}
+	defer zctx.Term()
+	if e.loop, err = transport.NewLoop(zctx); err != nil {
+		return err
+	}
+	if err := e.openSockets(zctx); err != nil {
+		return err
+	}
+	if err := e.register(); err != nil {
+		e.closeSockets()
+		return err
+	}
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-ctx.Done():
+			e.loop.Post(func() { e.stop(nil, nil, "asked to stop") })
+		case <-watchDone:
+		}
+	}()
+	if err := e.loop.Run(context.Background()); err != nil {
+		if e.current != nil { // the loop broke: no orderly stop, but no orphan either
+			e.current.signal(syscall.SIGKILL)
+		}
+		return fmt.Errorf("engine loop: %w", err)
+	}
+	e.log.Info("engine stopped")
+	return e.result
+}
+
+// openSockets creates every socket with the engine uuid as identity; only the registration
+// DEALER is connected before the controller accepts us.
+func (e *Engine) openSockets(zctx *transport.Context) error {
+	ident := []byte(e.cfg.UUID)
+	for _, s := range []struct {
+		sock    **transport.Socket
+		kind    transport.Kind
+		handler transport.Handler
+	}{
+		{&e.reg, transport.Dealer, e.onRegistration},
+		{&e.heartIn, transport.Sub, e.onPing},
+		{&e.heartOut, transport.Dealer, nil},
+		{&e.shell, transport.Router, e.onShell},
+		{&e.control, transport.Router, e.onControl},
+		{&e.iopub, transport.Pub, nil},
+	} {
+		sock, err := zctx.NewSocket(s.kind)
+		if err != nil {
+			e.closeSockets()
+			return err
+		}
+		e.loop.Add(sock, s.handler)
+		*s.sock = sock
+		if s.kind != transport.Sub {
+			if err := sock.SetIdentity(ident); err != nil {
+				e.closeSockets()
+				return fmt.Errorf("set socket identity: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// closeSockets closes every socket of the loop without serving: a stopped loop's Run only
+// closes its sockets.
+func (e *Engine) closeSockets() {
+	e.loop.Stop()
+	e.loop.Run(context.Background())
+}
+
+// stop begins leaving: queued requests are answered "aborted", the running command's
+// process group is stopped, and once it is gone finish runs, the engine unregisters and
+// Run returns result. Later calls are ignored.
+func (e *Engine) stop(result error, finish func(), why string) {
+	if e.stopping {
+		return
+	}
+	e.stopping, e.result, e.finish = true, result, finish
+	if result != nil {
+		e.log.Error("stopping", "why", why, "err", result)
+	} else {
+		e.log.Info("stopping", "why", why)
+	}
+	if e.regTimer != nil {
+		e.regTimer.Stop()
+	}
+	for _, r := range e.queue {
+		e.replyAborted(r)
+	}
+	e.queue = nil
+	if e.current != nil {
+		e.current.terminate(e, "the engine is stopping ("+why+")")
+		return // onJobDone calls leave
+	}
+	e.leave()
+}
+
+// leave sends the last messages and stops the loop; the sockets' linger delivers them.
+func (e *Engine) leave() {
+	if e.finish != nil {
+		e.finish()
+	}
+	if e.registered {
+		e.send(e.reg, nil, "unregistration_request", nil, nil, map[string]any{"id": e.ID()})
+	}
+	e.loop.Stop()
+}
+
+// send signs and sends a message; parent is the raw header of the request answered.
+func (e *Engine) send(s *transport.Socket, idents [][]byte, msgType string, parent []byte, metadata, content any) error {
+	frames, err := e.session.Reply(idents, msgType, parent, metadata, content, nil)
+	if err != nil {
+		e.log.Error("encode message", "type", msgType, "err", err)
+		return err
+	}
+	if err := s.Send(frames); err != nil {
+		e.log.Warn("send failed", "type", msgType, "err", err)
+		return err
+	}
+	return nil
+}
+
+// publish sends an iopub message with topic engine.<id>.<type>. Every iopub message
+// carries the engine uuid in its metadata: the client maps output to engines by it.
+func (e *Engine) publish(msgType string, parent []byte, content any) {
+	topic := []byte("engine." + strconv.Itoa(e.ID()) + "." + msgType)
+	e.send(e.iopub, [][]byte{topic}, msgType, parent, map[string]any{"engine": e.cfg.UUID}, content)
+}

@@ -1,0 +1,350 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ipcluster/profiles"
+	"ipcluster/runtime/controller"
+	"ipcluster/runtime/engine"
+	"ipcluster/runtime/transport"
+	"ipcluster/runtime/wire"
+)
+
+// waitLong bounds every wait of these tests: generous, because the machine is shared.
+const waitLong = 20 * time.Second
+
+// logBuffer collects the logs of a test's controller and engines; they are printed only
+// when the test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func newLogger(t *testing.T, name string) *slog.Logger {
+	b := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.mu.Lock()
+			t.Logf("--- %s log:\n%s", name, b.buf.String())
+			b.mu.Unlock()
+		}
+	})
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", name)
+}
+
+// cluster is an in-process Go controller (100 ms heartbeat) and a test client.
+type cluster struct {
+	t          *testing.T
+	profileDir string
+	info       profiles.EngineInfo
+	client     *testClient
+	stopCtl    context.CancelFunc
+	ctlDone    chan error
+	stopOnce   sync.Once
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	ctl, err := controller.New(controller.Config{ProfileDir: dir, Ping: 100 * time.Millisecond, Logger: newLogger(t, "controller")})
+	if err != nil {
+		t.Fatalf("controller: %v", err)
+	}
+	cl := &cluster{t: t, profileDir: dir, ctlDone: make(chan error, 1)}
+	if err := profiles.ReadJSON(ctl.EngineFile(), &cl.info); err != nil {
+		t.Fatal(err)
+	}
+	var ci profiles.ClientInfo
+	if err := profiles.ReadJSON(ctl.ClientFile(), &ci); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cl.stopCtl = cancel
+	go func() { cl.ctlDone <- ctl.Run(ctx) }()
+	t.Cleanup(func() { cl.stopController() })
+	cl.client = newTestClient(t, ci)
+	return cl
+}
+
+// stopController stops the controller and waits for it (once).
+func (cl *cluster) stopController() {
+	cl.stopOnce.Do(func() {
+		cl.stopCtl()
+		select {
+		case <-cl.ctlDone:
+		case <-time.After(waitLong):
+			cl.t.Error("controller did not stop")
+		}
+	})
+}
+
+// runningEngine is an engine serving in a goroutine.
+type runningEngine struct {
+	*engine.Engine
+	id     int
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startEngine runs an engine with cfg (Info and Logger filled in) and waits until the
+// controller announces it.
+func (cl *cluster) startEngine(cfg engine.Config) *runningEngine {
+	t := cl.t
+	t.Helper()
+	re := cl.launch(cfg)
+	n := cl.client.waitFor("registration of "+re.UUID(), func(m got) bool {
+		return m.header.MsgType == "registration_notification" && m.content["uuid"] == re.UUID()
+	})
+	re.id = int(n.content["id"].(float64))
+	return re
+}
+
+// launch runs an engine without waiting for its registration.
+func (cl *cluster) launch(cfg engine.Config) *runningEngine {
+	t := cl.t
+	t.Helper()
+	if cfg.Info.Registration == 0 {
+		cfg.Info = cl.info
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = newLogger(t, "engine")
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = t.TempDir()
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatalf("engine.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	re := &runningEngine{Engine: e, id: -1, cancel: cancel, done: make(chan error, 1)}
+	go func() { re.done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-re.done:
+		case <-time.After(waitLong):
+			t.Error("engine did not stop")
+		}
+	})
+	return re
+}
+
+// wait returns Run's result, failing the test if it takes longer than limit.
+func (re *runningEngine) wait(t *testing.T, limit time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-re.done:
+		re.done <- err // for the cleanup
+		return err
+	case <-time.After(limit):
+		t.Fatalf("engine still running after %s", limit)
+		return nil
+	}
+}
+
+// got is a message the test client received.
+type got struct {
+	socket   string
+	idents   [][]byte
+	header   wire.Header
+	parent   wire.Header
+	metadata map[string]any
+	content  map[string]any
+}
+
+func (m got) String() string {
+	return fmt.Sprintf("%s %s parent=%s md=%v content=%v", m.socket, m.header.MsgType, m.parent.MsgID, m.metadata, m.content)
+}
+
+// testClient talks to the controller like ipyparallel's Client: DEALERs to mux, control
+// and task, SUBs to iopub and notification. Everything received is kept in order.
+type testClient struct {
+	t                                  *testing.T
+	session                            *wire.Session
+	zctx                               *transport.Context
+	loop                               *transport.Loop
+	mux, control, task, iopub, notices *transport.Socket
+
+	mu      sync.Mutex
+	msgs    []got
+	changed chan struct{} // closed and replaced on every message
+}
+
+func newTestClient(t *testing.T, ci profiles.ClientInfo) *testClient {
+	t.Helper()
+	session, err := wire.NewSession([]byte(ci.Key), ci.SignatureScheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zctx, err := transport.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err := transport.NewLoop(zctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClient{t: t, session: session, zctx: zctx, loop: loop, changed: make(chan struct{})}
+	for _, s := range []struct {
+		sock **transport.Socket
+		kind transport.Kind
+		port int
+		name string
+	}{
+		{&c.mux, transport.Dealer, ci.Mux, "mux"}, {&c.control, transport.Dealer, ci.Control, "control"},
+		{&c.task, transport.Dealer, ci.Task, "task"}, {&c.iopub, transport.Sub, ci.IOPub, "iopub"},
+		{&c.notices, transport.Sub, ci.Notification, "notification"},
+	} {
+		sock, err := zctx.NewSocket(s.kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.kind == transport.Sub {
+			sock.Subscribe("")
+		}
+		if err := sock.Connect(fmt.Sprintf("%s:%d", ci.Interface, s.port)); err != nil {
+			t.Fatal(err)
+		}
+		name := s.name
+		loop.Add(sock, func(frames [][]byte) { c.receive(name, frames) })
+		*s.sock = sock
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { loop.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		zctx.Term()
+	})
+	return c
+}
+
+func (c *testClient) receive(socket string, frames [][]byte) {
+	r, err := c.session.Decode(frames)
+	if err != nil {
+		c.t.Errorf("client got a bad message on %s: %v", socket, err)
+		return
+	}
+	m := got{socket: socket, idents: r.Idents}
+	m.header, _ = wire.ParseHeader(r.Header)
+	m.parent, _ = wire.ParseHeader(r.Parent)
+	json.Unmarshal(r.Metadata, &m.metadata)
+	json.Unmarshal(r.Content, &m.content)
+	c.mu.Lock()
+	c.msgs = append(c.msgs, m)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// send sends a request to engine uuid (empty: load-balanced, on the task socket) and
+// returns its msg_id.
+func (c *testClient) send(sock *transport.Socket, target, msgType string, content, metadata any) string {
+	h := c.session.NewHeader(msgType)
+	var idents [][]byte
+	if target != "" {
+		idents = [][]byte{[]byte(target)}
+	}
+	frames, err := c.session.Serialize(&wire.Message{Idents: idents, Header: h, Metadata: metadata, Content: content})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.loop.Post(func() {
+		if err := sock.Send(frames); err != nil {
+			c.t.Errorf("send %s: %v", msgType, err)
+		}
+	})
+	return h.MsgID
+}
+
+// execute sends an execute_request through mux.
+func (c *testClient) execute(uuid, code string, silent bool) string {
+	return c.send(c.mux, uuid, "execute_request", map[string]any{"code": code, "silent": silent, "user_expressions": map[string]any{}}, nil)
+}
+
+// waitFor returns the first message (in arrival order) matching pred.
+func (c *testClient) waitFor(what string, pred func(got) bool) got {
+	c.t.Helper()
+	deadline := time.After(waitLong)
+	for {
+		c.mu.Lock()
+		msgs, changed := c.msgs, c.changed
+		c.mu.Unlock()
+		for _, m := range msgs { // unlocked: pred may look at other messages
+			if pred(m) {
+				return m
+			}
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			c.t.Fatalf("timed out after %s waiting for %s; received:\n%s", waitLong, what, c.dump())
+		}
+	}
+}
+
+// reply waits for the reply to msgID.
+func (c *testClient) reply(msgID string) got {
+	c.t.Helper()
+	return c.waitFor("reply to "+msgID, func(m got) bool {
+		return m.socket != "iopub" && m.parent.MsgID == msgID && strings.HasSuffix(m.header.MsgType, "_reply")
+	})
+}
+
+// idle waits for the iopub idle status of msgID (ipyparallel's "outputs complete").
+func (c *testClient) idle(msgID string) got {
+	c.t.Helper()
+	return c.waitFor("idle after "+msgID, func(m got) bool {
+		return m.socket == "iopub" && m.parent.MsgID == msgID && m.header.MsgType == "status" && m.content["execution_state"] == "idle"
+	})
+}
+
+// iopub returns the iopub messages received so far for msgID, in order.
+func (c *testClient) iopubFor(msgID string) []got {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []got
+	for _, m := range c.msgs {
+		if m.socket == "iopub" && m.parent.MsgID == msgID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// stream returns the text of msgID's stream messages named name (stdout, stderr).
+func (c *testClient) stream(msgID, name string) string {
+	var b strings.Builder
+	for _, m := range c.iopubFor(msgID) {
+		if m.header.MsgType == "stream" && m.content["name"] == name {
+			b.WriteString(m.content["text"].(string))
+		}
+	}
+	return b.String()
+}
+
+func (c *testClient) dump() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, m := range c.msgs {
+		b.WriteString("  " + m.String() + "\n")
+	}
+	return b.String()
+}
