@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"ipcluster/profiles"
@@ -44,6 +45,13 @@ func run(argv []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGABRT)
 	defer stop()
+	// For performance work: IPCONTROLLER_CPUPROFILE=file writes a pprof CPU profile on exit.
+	if path := os.Getenv("IPCONTROLLER_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	if err := c.Run(ctx); err != nil {
 		cfg.Logger.Error("stopped with an error", "err", err)
 		return 1
