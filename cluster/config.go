@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"time"
 
 	"ipcluster/launchers"
@@ -71,6 +72,13 @@ func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Op
 	if err := cfg.Decode(profiles.ChainOf(controller.ControllerClasses...), &cs); err != nil {
 		return err
 	}
+	// Build both launchers once now, so that a bad launcher setting (an SSH engines dict, say)
+	// is reported before anything starts.
+	for _, e := range []launchers.Entry{engines, controller} {
+		if _, err := e.New(configSettings{cfg}); err != nil {
+			return err
+		}
+	}
 	opts.EngineCmd, opts.EngineArgs = es.EngineCmd, es.EngineArgs
 	opts.ControllerCmd, opts.ControllerArgs = cs.ControllerCmd, cs.ControllerArgs
 	return nil
@@ -121,7 +129,9 @@ func KnownTraits(reg *launchers.Registry) map[string][]string {
 			specs, _ := profiles.Describe(o)
 			for _, class := range classes {
 				for _, sp := range specs {
-					known[class] = append(known[class], sp.Name)
+					if !slices.Contains(known[class], sp.Name) {
+						known[class] = append(known[class], sp.Name)
+					}
 				}
 			}
 		}

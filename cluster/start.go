@@ -25,6 +25,7 @@ type Cluster struct {
 	file       *File
 	controller launchers.Launcher
 	engines    map[string]launchers.Launcher // by set id
+	sized      bool                          // n was not given: a launcher that knows its size (SSH engines dict) decides
 }
 
 // File returns the cluster file.
@@ -34,6 +35,7 @@ func (c *Cluster) File() *File { return c.file }
 // for them to register, reporting progress. If anything fails, or ctx ends (Ctrl-C),
 // everything started so far is stopped and the cluster file removed.
 func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
+	sized := opts.N <= 0
 	opts.setDefaults()
 	dir := profiles.Dir(opts.ProfileDir)
 	if err := dir.Ensure(); err != nil {
@@ -48,7 +50,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		stopFile(ctx, old, opts.Launchers)
 	}
 	removeConnectionFiles(opts.ProfileDir, opts.ClusterID) // stale ones would be mistaken for the new controller's
-	c = &Cluster{opts: opts, engines: map[string]launchers.Launcher{}, file: &File{
+	c = &Cluster{opts: opts, sized: sized, engines: map[string]launchers.Launcher{}, file: &File{
 		path: path,
 		Cluster: Settings{ClusterID: opts.ClusterID, ProfileDir: opts.ProfileDir, N: opts.N, ControllerArgs: nonNil(opts.ControllerArgs),
 			ControllerIP: opts.ControllerIP, ControllerLocation: opts.ControllerLocation, Delay: opts.Delay, Class: "ipcluster-go", PID: os.Getpid()},
@@ -100,12 +102,8 @@ func (c *Cluster) request(role launchers.Role, n int, command []string, setID st
 		ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, SetID: setID, LogDir: profiles.Dir(c.opts.ProfileDir).Log()}
 }
 
-func (c *Cluster) startController(ctx context.Context) error {
-	l, err := c.opts.Launchers.New(c.opts.ControllerLauncher, c.opts.Settings)
-	if err != nil {
-		return err
-	}
-	c.controller = l
+// controllerCommand is the controller's command line for launcher l.
+func (c *Cluster) controllerCommand(l launchers.Launcher) []string {
 	cmd := append(append([]string(nil), c.opts.ControllerCmd...), c.clusterArgs()...)
 	if c.opts.ControllerIP != "" {
 		cmd = append(cmd, "--ip="+c.opts.ControllerIP)
@@ -115,8 +113,21 @@ func (c *Cluster) startController(ctx context.Context) error {
 	if c.opts.ControllerLocation != "" {
 		cmd = append(cmd, "--location="+c.opts.ControllerLocation)
 	}
-	cmd = append(cmd, c.opts.ControllerArgs...)
-	h, err := l.Start(ctx, c.request(launchers.Controller, 1, cmd, ""))
+	return append(cmd, c.opts.ControllerArgs...)
+}
+
+// engineCommand is each engine's command line.
+func (c *Cluster) engineCommand() []string {
+	return append(append(append([]string(nil), c.opts.EngineCmd...), c.clusterArgs()...), c.opts.EngineArgs...)
+}
+
+func (c *Cluster) startController(ctx context.Context) error {
+	l, err := c.opts.Launchers.New(c.opts.ControllerLauncher, c.opts.Settings)
+	if err != nil {
+		return err
+	}
+	c.controller = l
+	h, err := l.Start(ctx, c.request(launchers.Controller, 1, c.controllerCommand(l), ""))
 	if err != nil {
 		return fmt.Errorf("start controller: %w", err)
 	}
@@ -133,7 +144,13 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 	deadline := time.Now().Add(c.opts.ControllerTimeout)
 	files := []string{profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "client"),
 		profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine")}
+	fetcher, remote := c.controller.(launchers.Fetcher)
 	for {
+		if remote { // a controller on another host: copy its files back first
+			if err := fetcher.FetchFiles(ctx, h); err != nil {
+				return fmt.Errorf("fetch the controller's connection files: %w", err)
+			}
+		}
 		ready := true
 		for _, f := range files {
 			var v map[string]any
@@ -179,8 +196,11 @@ func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s, ok := l.(launchers.Sizer); ok && c.sized && s.Size() > 0 {
+		n = s.Size()
+	}
 	setID := fmt.Sprintf("%d", time.Now().UnixNano()/1e6)
-	cmd := append(append(append([]string(nil), c.opts.EngineCmd...), c.clusterArgs()...), c.opts.EngineArgs...)
+	cmd := c.engineCommand()
 	cl, err := client.Connect(ctx, client.Options{ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, ConnectTimeout: 10 * time.Second})
 	if err != nil {
 		return "", fmt.Errorf("connect to the controller: %w", err)
@@ -200,7 +220,7 @@ func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
 	if c.opts.EngineTimeout == 0 {
 		return setID, nil
 	}
-	return setID, c.waitForEngines(ctx, cl, l, h, before+n)
+	return setID, c.waitForEngines(ctx, cl, l, h, before+h.N) // h.N: a launcher may start fewer (an SSH dict smaller than n)
 }
 
 // waitForEngines reports progress until want engines are registered; it fails fast when the

@@ -200,17 +200,29 @@ func (b *batch) job(req Request, o BatchOptions, s *Script) batchJob {
 	return job
 }
 
+// cancelByName cancels what a failed submission may have queued all the same, by its name.
 func (b *batch) cancelByName(name string, o BatchOptions) {
-	if len(b.row.CancelByName) == 0 || len(o.DeleteCommand) > 0 {
+	if len(o.DeleteCommand) > 0 {
 		return
-	}
-	argv := make([]string, len(b.row.CancelByName))
-	for i, a := range b.row.CancelByName {
-		argv[i] = strings.ReplaceAll(a, "{name}", name)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	run(ctx, argv, nil, nil)
+	named := func(cmd []string) []string {
+		argv := make([]string, len(cmd))
+		for i, a := range cmd {
+			argv[i] = strings.ReplaceAll(a, "{name}", name)
+		}
+		return argv
+	}
+	switch {
+	case len(b.row.CancelByName) > 0:
+		run(ctx, named(b.row.CancelByName), nil, nil)
+	case len(b.row.FindByName) > 0:
+		out, err := run(ctx, named(b.row.FindByName), nil, nil)
+		if ids := strings.Fields(out); err == nil && len(ids) > 0 {
+			run(ctx, append(append([]string(nil), b.row.Cancel...), ids...), nil, nil)
+		}
+	}
 }
 
 func decodeJob(h *Handle) (batchJob, error) {

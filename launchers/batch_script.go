@@ -1,6 +1,7 @@
 package launchers
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,12 @@ type Script struct {
 	Submit  []string     // argv
 	Stdin   bool         // the batch file goes to the submit command's standard input
 	JobName string
+}
+
+// Renderer is implemented by launchers that submit scripts: what Start would write and
+// submit, without doing it (`ipcluster start --dry-run`).
+type Renderer interface {
+	Render(ctx context.Context, req Request) (*Script, error)
 }
 
 // ScriptFile is one file to write.

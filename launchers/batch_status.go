@@ -14,15 +14,7 @@ import (
 
 // jobLine is one job (or array element) as a status command reports it.
 type jobLine struct {
-	ID, State, Reason, Hosts, Start, Exit string
-}
-
-// statusParsers read the output of the rows' status commands.
-var statusParsers = map[string]func(row Scheduler, out string) []jobLine{
-	"delimited": parseDelimited,
-	"sge":       parseSGE,
-	"pbs":       parsePBS,
-	"winhpc":    parseWinHPC,
+	ID, Name, State, Reason, Hosts, Start, Exit string
 }
 
 func compileRegexp(s string) (*regexp.Regexp, error) {
@@ -73,23 +65,9 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	argv := b.statusArgv(job, h.JobIDs)
-	out, err := run(ctx, argv, nil, nil)
-	var lines []jobLine
+	lines, err := b.query(ctx, job, h.JobIDs)
 	if err != nil {
-		if b.row.Gone == "" || !matches(b.row.Gone, out) {
-			return State{}, fmt.Errorf("%s status: %w", b.row.Title, err)
-		}
-	} else if parse := statusParsers[b.row.Parse]; parse != nil {
-		want := map[string]bool{}
-		for _, id := range h.JobIDs {
-			want[numericID(id)] = true
-		}
-		for _, l := range parse(b.row, out) {
-			if want[numericID(l.ID)] {
-				lines = append(lines, l)
-			}
-		}
+		return State{}, err
 	}
 	exits := b.exitCodes(job)
 	_, stopped := os.Stat(job.ExitFile + ".stopped")
@@ -165,6 +143,31 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 		return b.ended(job, exits, stopped == nil, cause, h), nil
 	}
 	return st, nil
+}
+
+// query runs the status command and returns the lines of the handle's jobs (none once the
+// scheduler no longer knows them).
+func (b *batch) query(ctx context.Context, job batchJob, ids []string) ([]jobLine, error) {
+	out, err := run(ctx, b.statusArgv(job, ids), nil, nil)
+	if err != nil {
+		if b.row.Gone == "" || !matches(b.row.Gone, out) {
+			return nil, fmt.Errorf("%s status: %w", b.row.Title, err)
+		}
+		return nil, nil
+	}
+	var lines []jobLine
+	if parse := statusParsers[b.row.Parse]; parse != nil {
+		want := map[string]bool{}
+		for _, id := range ids {
+			want[numericID(id)] = true
+		}
+		for _, l := range parse(b.row, out) {
+			if want[numericID(l.ID)] {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines, nil
 }
 
 func pendingReason(info StateInfo, l jobLine) string {
@@ -288,109 +291,4 @@ func uniq(s []string) []string {
 		}
 	}
 	return out
-}
-
-func parseDelimited(row Scheduler, out string) []jobLine {
-	var lines []jobLine
-	for _, line := range strings.Split(out, "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		fields := strings.Split(line, row.Sep)
-		var l jobLine
-		for i, name := range row.Fields {
-			if i >= len(fields) {
-				break
-			}
-			v := strings.TrimSpace(fields[i])
-			switch name {
-			case "id":
-				l.ID = v
-			case "state":
-				l.State = v
-			case "reason":
-				l.Reason = v
-			case "hosts":
-				l.Hosts = v
-			case "start":
-				l.Start = v
-			case "exit":
-				l.Exit = v
-			}
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
-
-// parseSGE reads qstat's table: job-ID prior name user state date time [queue] [slots] [tasks].
-func parseSGE(_ Scheduler, out string) []jobLine {
-	var lines []jobLine
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 || f[0] == "job-ID" || strings.HasPrefix(f[0], "---") {
-			continue
-		}
-		l := jobLine{ID: f[0], State: f[4]}
-		if len(f) > 7 && strings.Contains(f[7], "@") {
-			l.Hosts = strings.SplitN(f[7], "@", 2)[1]
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
-
-// parsePBS reads `qstat -f`: "Job Id: 123.server" then "    key = value" lines.
-func parsePBS(_ Scheduler, out string) []jobLine {
-	var lines []jobLine
-	var cur *jobLine
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "Job Id:") {
-			lines = append(lines, jobLine{ID: strings.TrimSpace(strings.TrimPrefix(line, "Job Id:"))})
-			cur = &lines[len(lines)-1]
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimSpace(line), " = ")
-		if !ok || cur == nil {
-			continue
-		}
-		switch k {
-		case "job_state":
-			cur.State = v
-		case "comment":
-			cur.Reason = v
-		case "exec_host":
-			cur.Hosts = v
-		case "exit_status", "Exit_status":
-			cur.Exit = v
-		case "estimated.start_time":
-			cur.Start = v
-		}
-	}
-	return lines
-}
-
-// parseWinHPC reads `job view <id>`: "Key : Value" lines.
-func parseWinHPC(_ Scheduler, out string) []jobLine {
-	var l jobLine
-	for _, line := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "Id", "Job ID", "ID":
-			l.ID = strings.TrimSpace(v)
-		case "State":
-			l.State = strings.TrimSpace(v)
-		case "Pending Reason", "ErrorMessage":
-			l.Reason = strings.TrimSpace(v)
-		case "Allocated Nodes":
-			l.Hosts = strings.TrimSpace(v)
-		}
-	}
-	if l.ID == "" {
-		return nil
-	}
-	return []jobLine{l}
 }

@@ -51,6 +51,15 @@ type Scheduler struct {
 	CancelByName []string
 	// NameArgs go on the submit command line to name a job whose template is the user's.
 	NameArgs []string
+	// FindByName lists the ids of jobs named {name}, one a line (for schedulers whose cancel
+	// command cannot take a name).
+	FindByName []string
+	// List lists all the user's jobs, for `ipcluster clean --jobs`; ListFields name the fields
+	// of its lines for the delimited parser (the other parsers read names themselves).
+	List       []string
+	ListFields []string
+	// StateWords are the words shown for state codes (HTCondor's JobStatus numbers).
+	StateWords map[string]string
 	// MemoryUnit is how memory is written: slurm (M/G), pbs (mb/gb), sge (M/G), kb, mb.
 	MemoryUnit string
 	// WalltimeForm is hms (HH:MM:SS), hm (HH:MM) or s (seconds).
@@ -93,6 +102,7 @@ func Schedulers() []Scheduler {
 				"--output={output}", "--export=ALL"},
 			CancelByName: []string{"scancel", "--name={name}"},
 			NameArgs:     []string{"--job-name={name}"}, MemoryUnit: "slurm", WalltimeForm: "hms",
+			List: []string{"squeue", "--noheader", "--me", "--format=%i|%j|%T"}, ListFields: []string{"id", "name", "state"},
 		},
 		pbs("pbs", "PBS (Torque)", "-t 1-{elements}", "PBS_ARRAYID", []string{"-l nodes=1:ppn={cores}", "-l mem={memory}"}),
 		pbs("pbspro", "PBS Pro", "-J 1-{elements}", "PBS_ARRAY_INDEX", []string{"-l select=1[[:ncpus={cores}]][[:mem={memory}]]"}),
@@ -114,6 +124,7 @@ func Schedulers() []Scheduler {
 				"-P {account}", "-j y", "-o {output}", "-V", "-S /bin/sh"},
 			CancelByName:   []string{"qdel", "{name}"},
 			ArrayDirective: "-t 1-{elements}", NameArgs: []string{"-N", "{name}"}, MemoryUnit: "sge", WalltimeForm: "hms",
+			List: []string{"qstat", "-r"},
 		},
 		{
 			Name: "lsf", Title: "LSF",
@@ -133,6 +144,7 @@ func Schedulers() []Scheduler {
 				"-q {queue}", "-P {account}", "-o {output}", "-env all"},
 			CancelByName: []string{"bkill", "-J", "{name}"},
 			MemoryUnit:   "kb", WalltimeForm: "hm", SubmitEnv: map[string]string{"LSB_STDOUT_DIRECT": "Y"},
+			List: []string{"bjobs", "-noheader", "-o", "jobid job_name stat delimiter='|'"}, ListFields: []string{"id", "name", "state"},
 		},
 		{
 			Name: "htcondor", Title: "HTCondor",
@@ -151,6 +163,9 @@ func Schedulers() []Scheduler {
 				"periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > {walltime})",
 				"output = {output}.$(Process)", "error = {output}.$(Process)", "log = {output}.events"},
 			MemoryUnit: "mb", WalltimeForm: "s",
+			List: []string{"condor_q", "-af:t", "ClusterId", "JobBatchName", "JobStatus"}, ListFields: []string{"id", "name", "state"},
+			StateWords: map[string]string{"1": "Idle", "2": "Running", "3": "Removed", "4": "Completed", "5": "Held",
+				"6": "Transferring Output", "7": "Suspended"},
 		},
 		{
 			Name: "winhpc", Title: "Windows HPC",
@@ -187,5 +202,6 @@ func pbs(name, title, array, index string, resources []string) Scheduler {
 		Template: name, Ext: ".sh", IndexVar: index,
 		Prefix: "#PBS", Directives: dirs, ArrayDirective: array,
 		NameArgs: []string{"-N", "{name}"}, MemoryUnit: "pbs", WalltimeForm: "hms",
+		FindByName: []string{"qselect", "-N", "{name}"}, List: []string{"qstat", "-f"},
 	}
 }

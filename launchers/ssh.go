@@ -9,7 +9,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"ipcluster/profiles"
 	"ipcluster/remote"
@@ -24,7 +26,7 @@ var (
 func sshEntries() []Entry {
 	return []Entry{{
 		Name:              "ssh",
-		Aliases:           []string{"SSHEngineSetLauncher", "SSHControllerLauncher", "SSHEngineLauncher", "SSHLauncher", "SSHProxyEngineSetLauncher"},
+		Aliases:           []string{"SSHEngineSetLauncher", "SSHControllerLauncher", "SSHEngineLauncher", "SSHLauncher"},
 		EngineClasses:     append(append([]string(nil), sshEngineClasses...), "EngineLauncher", "BaseLauncher"),
 		ControllerClasses: append(append([]string(nil), sshControllerClasses...), "ControllerLauncher", "BaseLauncher"),
 		OptionsClass:      "SSHLauncher",
@@ -39,6 +41,11 @@ func sshEntries() []Entry {
 					return nil, err
 				}
 			}
+			for _, o := range []SSHOptions{eng, ctl} {
+				if _, err := o.connOptions(); err != nil { // reported before anything starts
+					return nil, err
+				}
+			}
 			return NewSSH(eng, ctl), nil
 		},
 	}}
@@ -48,12 +55,24 @@ func sshEntries() []Entry {
 // a controller on hostname. Everything it needs to watch and stop them later is in the
 // handle, so a launcher built without options (ipcluster stop) manages them too.
 func NewSSH(engines, controller SSHOptions) Launcher {
-	return &sshLauncher{opts: map[Role]SSHOptions{Engines: engines, Controller: controller}, pools: map[string]*remote.Pool{}}
+	return &sshLauncher{opts: map[Role]SSHOptions{Engines: engines, Controller: controller}, pools: map[string]*remote.Pool{},
+		recent: map[*Handle]polled{}}
 }
 
 type sshLauncher struct {
-	opts  map[Role]SSHOptions
-	pools map[string]*remote.Pool // by connection options, so one connection per host
+	opts   map[Role]SSHOptions
+	mu     sync.Mutex
+	pools  map[string]*remote.Pool // by connection options, so one connection per host
+	recent map[*Handle]polled      // the last Status of each handle, reused for pollInterval
+}
+
+// pollInterval is the least time between two status commands for one handle: callers poll
+// every few milliseconds, and each poll is a command on every host.
+const pollInterval = 200 * time.Millisecond
+
+type polled struct {
+	at    time.Time
+	state State
 }
 
 // sshData is the handle's launcher-specific part.
@@ -186,6 +205,8 @@ func replaceEnv(env map[string]string, local, rdir string) map[string]string {
 }
 
 func (l *sshLauncher) pool(c remote.Options) *remote.Pool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	key, _ := json.Marshal(c)
 	p := l.pools[string(key)]
 	if p == nil {
@@ -324,12 +345,14 @@ func handleData(h *Handle) (sshData, error) {
 }
 
 func (l *sshLauncher) Signal(ctx context.Context, h *Handle, sig syscall.Signal) error {
+	defer l.forget(h)
 	return l.eachHost(ctx, h, func(ctx context.Context, c *remote.Client, procs []Process, d sshData) error {
 		return signalOnHost(ctx, c, procs, sig)
 	})
 }
 
 func (l *sshLauncher) Stop(ctx context.Context, h *Handle) error {
+	defer l.forget(h)
 	return l.eachHost(ctx, h, func(ctx context.Context, c *remote.Client, procs []Process, d sshData) error {
 		return stopOnHost(ctx, c, procs, d.stopTimeout())
 	})
@@ -359,4 +382,11 @@ func (l *sshLauncher) eachHost(ctx context.Context, h *Handle, fn func(context.C
 		}
 		return fn(ctx, c, byHost[host], d)
 	})
+}
+
+// forget drops a handle's cached state (after Stop and Signal, the next Status asks again).
+func (l *sshLauncher) forget(h *Handle) {
+	l.mu.Lock()
+	delete(l.recent, h)
+	l.mu.Unlock()
 }

@@ -28,9 +28,8 @@ while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || break; done; echo "$s" 
 // procFuncs are the shell functions the status, signal and stop scripts share: alive PID
 // START is true while PID runs (not a zombie) and is the process started at START (clock
 // ticks after boot, from /proc), so a reused pid is never taken for ours.
-const procFuncs = `alive() { [ -r /proc/$1/stat ] || return 1
-  set -- "$1" "$2" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f1,20)
-  [ "$3" != Z ] && [ "$3" != X ] && [ "$4" = "$2" ]; }
+const procFuncs = `alive() { [ -r /proc/$1/stat ] && read -r l < /proc/$1/stat || return 1
+  set -- "$2" ${l##*) }; [ "$2" != Z ] && [ "$2" != X ] && [ "${21}" = "$1" ]; }
 `
 
 func shell(script string) string { return "sh -c " + remote.Quote(script) }
@@ -139,6 +138,22 @@ func statusOnHost(ctx context.Context, c *remote.Client, procs []Process) ([]pro
 // not wait for the others), running while any runs, done once all ended well (or were
 // stopped). A failure's reason carries the host, the exit status and the log's last lines.
 func (l *sshLauncher) Status(ctx context.Context, h *Handle) (State, error) {
+	l.mu.Lock()
+	last, ok := l.recent[h]
+	l.mu.Unlock()
+	if ok && time.Since(last.at) < pollInterval {
+		return last.state, nil
+	}
+	st, err := l.status(ctx, h)
+	if err == nil {
+		l.mu.Lock()
+		l.recent[h] = polled{time.Now(), st}
+		l.mu.Unlock()
+	}
+	return st, err
+}
+
+func (l *sshLauncher) status(ctx context.Context, h *Handle) (State, error) {
 	d, err := handleData(h)
 	if err != nil {
 		return State{}, err
@@ -230,7 +245,7 @@ func signalOnHost(ctx context.Context, c *remote.Client, procs []Process, sig sy
 	b.WriteString(procFuncs)
 	for _, p := range procs {
 		if p.PID > 0 {
-			fmt.Fprintf(&b, "alive %d %d && kill -%d -- -%d\n", p.PID, p.StartTime, int(sig), p.PID)
+			fmt.Fprintf(&b, "alive %d %d && kill -%d -%d\n", p.PID, p.StartTime, int(sig), p.PID)
 		}
 	}
 	b.WriteString("exit 0\n")
@@ -249,7 +264,7 @@ func stopOnHost(ctx context.Context, c *remote.Client, procs []Process, grace ti
 	for _, p := range procs {
 		if p.PID > 0 {
 			checks = append(checks, fmt.Sprintf("alive %d %d", p.PID, p.StartTime))
-			fmt.Fprintf(&b, "alive %d %d && kill -TERM -- -%d\n", p.PID, p.StartTime, p.PID)
+			fmt.Fprintf(&b, "alive %d %d && kill -TERM -%d\n", p.PID, p.StartTime, p.PID)
 		}
 	}
 	if len(checks) == 0 {
@@ -259,7 +274,7 @@ func stopOnHost(ctx context.Context, c *remote.Client, procs []Process, grace ti
 		strings.Join(checks, " || "), int(grace/(50*time.Millisecond)))
 	for _, p := range procs {
 		if p.PID > 0 {
-			fmt.Fprintf(&b, "alive %d %d && kill -KILL -- -%d\n", p.PID, p.StartTime, p.PID)
+			fmt.Fprintf(&b, "alive %d %d && kill -KILL -%d\n", p.PID, p.StartTime, p.PID)
 		}
 	}
 	b.WriteString("exit 0\n")

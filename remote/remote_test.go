@@ -14,10 +14,8 @@ import (
 	"ipcluster/remote"
 )
 
-// hostBlock is an ssh_config block for the test server under another name.
 func hostBlock(s sshtest.Server, alias, key, knownHosts string, port int, extra string) string {
-	return fmt.Sprintf("Host %s\n  HostName 127.0.0.1\n  Port %d\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n%s\n",
-		alias, port, s.User, key, knownHosts, extra)
+	return s.HostBlock(alias, key, knownHosts, port) + extra + "\n"
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -22,6 +22,9 @@ func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
 		return opts, nil, err
 	}
 	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	if c.IsSet("ssh-host") { // a flag for c.BatchSystemLauncher.ssh_host, above the config files
+		traits = append(traits, profiles.Trait{Class: "BatchSystemLauncher", Name: "ssh_host", Value: c.String("ssh-host")})
+	}
 	cfg, err := profiles.Merge(files, profiles.FromTraits(traits))
 	if err != nil {
 		return opts, nil, err

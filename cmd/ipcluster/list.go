@@ -57,17 +57,22 @@ func listCommand() *cli.Command {
 				return enc.Encode(statuses)
 			case "text":
 				w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "PROFILE\tCLUSTER ID\tCONTROLLER\tENGINES\tLAUNCHER\tPIDS/JOBS")
+				fmt.Fprintln(w, "PROFILE\tCLUSTER ID\tCONTROLLER\tENGINES\tLAUNCHER\tPIDS/JOBS\tJOB STATES")
 				for _, s := range statuses {
 					engines := "?"
 					if s.Registered != nil {
 						engines = fmt.Sprint(*s.Registered)
 					}
-					ids := fmt.Sprint(s.PIDs)
+					ids := s.PIDList()
 					if len(s.JobIDs) > 0 {
 						ids = strings.Join(s.JobIDs, ",")
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s/%d\t%s\t%s\n", s.Profile, orDash(s.ClusterID), s.Controller, engines, s.Requested, s.Launcher, ids)
+					var states []string
+					for _, j := range s.Jobs {
+						states = append(states, j.ID+":"+j.State)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s/%d\t%s\t%s\t%s\n", s.Profile, orDash(s.ClusterID), s.Controller, engines, s.Requested, s.Launcher, ids,
+						strings.Join(states, " "))
 				}
 				return w.Flush()
 			}

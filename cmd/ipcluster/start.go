@@ -27,6 +27,8 @@ func startFlags() []cli.Flag {
 		&cli.StringFlag{Name: "work-dir", Usage: "working directory of the controller and engines"},
 		&cli.BoolFlag{Name: "daemonize", Usage: "return once the engines are registered and leave the cluster running"},
 		&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the engines to register", Value: startFlagTimeout},
+		&cli.StringFlag{Name: "ssh-host", Usage: "run the batch scheduler's commands on this login host over SSH (c.BatchSystemLauncher.ssh_host)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the batch scripts and submit commands (or the commands) without submitting or starting anything"},
 	)
 }
 
@@ -92,6 +94,9 @@ func start(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	if c.Bool("dry-run") {
+		return dryRun(ctx, opts)
+	}
 	opts.Progress = progressPrinter(os.Stderr)
 	cl, err := cluster.Start(ctx, opts)
 	if err != nil {

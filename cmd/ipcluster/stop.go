@@ -71,8 +71,12 @@ func cleanCommand() *cli.Command {
 		Usage: "remove cluster files, connection files and logs of stopped clusters",
 		Flags: append(profileFlags(),
 			&cli.BoolFlag{Name: "force", Usage: "stop running clusters first"},
-			&cli.BoolFlag{Name: "all", Usage: "clean every profile of the IPython directory"}),
+			&cli.BoolFlag{Name: "all", Usage: "clean every profile of the IPython directory"},
+			&cli.BoolFlag{Name: "jobs", Usage: "instead: show, then cancel, batch jobs named for a cluster whose cluster file is gone (--cluster-id: only that cluster's)"}),
 		Action: func(c *cli.Context) error {
+			if c.Bool("jobs") {
+				return cleanJobs(c)
+			}
 			dirs := []string{profileDir(c)}
 			if c.Bool("all") {
 				ipdir := c.String("ipython-dir")

@@ -1,11 +1,13 @@
 package harness
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // FakeBin is testdata/fakebin/<scheduler>: fake qsub, bsub, condor_submit, job ... that print
@@ -40,5 +42,38 @@ func killFakeJobs(t *testing.T, state string) {
 	cmd := exec.Command("/usr/bin/python3", filepath.Join(FakeBin(""), "fakesched.py"), "--killall", state)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("cleaning up the fake scheduler's jobs: %v\n%s", err, out)
+	}
+}
+
+// FakeJobsLive lists the names of the jobs a fake scheduler still runs (its state directory).
+func FakeJobsLive(t testing.TB, state string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(state, "jobs", "*.json"))
+	var live []string
+	for _, f := range files {
+		var job struct {
+			Name  string   `json:"name"`
+			Ended *float64 `json:"ended"`
+		}
+		data, err := os.ReadFile(f)
+		if err != nil || json.Unmarshal(data, &job) != nil {
+			t.Fatalf("unreadable fake job %s: %v", f, err)
+		}
+		if job.Ended == nil {
+			live = append(live, job.Name)
+		}
+	}
+	return live
+}
+
+// WaitNoFakeJobs waits (10 s at most) until the fake scheduler runs no job.
+func WaitNoFakeJobs(t testing.TB, state string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // the scheduler reaps cancelled jobs
+	for live := FakeJobsLive(t, state); len(live) != 0; live = FakeJobsLive(t, state) {
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs left in the fake scheduler: %v", live)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -79,3 +79,19 @@ func envOr(k, def string) string {
 	}
 	return def
 }
+
+// HostBlock is an ssh_config block reaching this server as alias, with the given key,
+// known_hosts file and port (for the failure cases), logged in as the test user.
+func (s Server) HostBlock(alias, key, knownHosts string, port int) string {
+	return fmt.Sprintf("Host %s\n  HostName 127.0.0.1\n  Port %d\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n",
+		alias, port, s.User, key, knownHosts)
+}
+
+// UnknownHostsFile is an empty known_hosts file.
+func (s Server) UnknownHostsFile(t testing.TB) string {
+	p := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

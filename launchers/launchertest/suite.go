@@ -82,10 +82,11 @@ func markers(dir, prefix string) int {
 	return n
 }
 
-// The job script: write a "started" marker, record SIGUSR1 in a marker, run until stopped.
-const longRunning = `touch "$LAUNCHERTEST_DIR/started.$$"
-trap 'touch "$LAUNCHERTEST_DIR/usr1.$$"' USR1
+// The job script: record SIGUSR1 in a marker, write a "started" marker (after the traps, so
+// that a signal sent once it shows is caught), run until stopped.
+const longRunning = `trap 'touch "$LAUNCHERTEST_DIR/usr1.$$"' USR1
 trap 'exit 0' TERM
+touch "$LAUNCHERTEST_DIR/started.$$"
 while :; do sleep 0.05; done`
 
 func startStatusSignalStop(t *testing.T, target Target) {

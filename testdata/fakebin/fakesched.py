@@ -659,7 +659,8 @@ def condor_q(argv):
         i += 1
     want = {num_of(x) for x in ids}
     with Store() as store:
-        jobs = [j for j in store.all() if (not ids or j["num"] in want) and not (ended(j) or j["cancelled"])]
+        # removed jobs show JobStatus 3 until their processes are gone, then leave the queue
+        jobs = [j for j in store.all() if (not ids or j["num"] in want) and not ended(j)]
     if constraint:
         m = re.match(r'\s*JobBatchName\s*==\s*"(.*)"\s*$', constraint)
         jobs = [j for j in jobs if m and j["name"] == m.group(1)]

@@ -1,0 +1,134 @@
+"""ipcluster start over SSH, ours next to ipyparallel's, in one run.
+
+16 Python engines (`/usr/bin/python3 -m ipyparallel.engine`) over 8 host aliases of the test
+sshd (scripts/setup-sshd.sh: 127.0.0.1, key-only auth, the unprivileged test user), 2 per
+host. For each variant: `ipcluster start --engines=ssh -n 16 --daemonize` in a fresh
+IPYTHONDIR, timed until a Python Client sees 16 engines registered; then `ipcluster stop`,
+timed until no process of the cluster is left. Both read the same ipcluster_config.py:
+ipyparallel's SSH launcher (ssh + scp with `-F ssh_config`, remote_python='/usr/bin/python3')
+and ours (one in-process SSH connection per host, SFTP, hosts in parallel). Medians of --runs.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PY = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.environ.get("IPCLUSTER_BIN") or os.path.join(HERE, "..", "bin")
+SSHD_DIR = os.environ.get("SSHD_DIR", "/tmp/ipcluster-sshd")
+SSHD_USER = os.environ.get("SSHD_USER", "ipptest")
+HOSTS = [f"ipp-host{i}" for i in range(1, 9)]
+
+COUNT = """
+import sys, time, ipyparallel as ipp
+n = int(sys.argv[1]); deadline = time.monotonic() + 180
+while True:
+    try:
+        c = ipp.Client(timeout=30); break
+    except Exception:
+        if time.monotonic() > deadline: raise
+        time.sleep(0.02)
+c.wait_for_engines(n, timeout=180)
+c.close()
+"""
+
+CONFIG = """c = get_config()
+c.SSHEngineSetLauncher.engines = {engines!r}
+c.SSHLauncher.ssh_args = ['-F', {cfg!r}]
+c.SSHLauncher.scp_args = ['-F', {cfg!r}]
+c.SSHLauncher.remote_python = '/usr/bin/python3'
+c.SSHLauncher.remote_profile_dir = {rpd!r}
+c.SSHEngineSetLauncher.engine_cmd = ['/usr/bin/python3', '-m', 'ipyparallel.engine']
+"""
+
+
+def leftovers(markers):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+        except (OSError, IndexError):
+            continue
+        if any(m.encode() in cmd or f"IPYTHONDIR={m}".encode() in env for m in markers):
+            found.append(pid)
+    return found
+
+
+def run_variant(name, n):
+    tmp = tempfile.mkdtemp(prefix="ssh-bench-")
+    rel = f"ssh-bench-{os.getpid()}-{time.monotonic_ns()}"
+    rpd = f"{rel}/profile_default"
+    markers = [tmp, rel]
+    env = dict(os.environ, IPYTHONDIR=tmp)
+    prof = os.path.join(tmp, "profile_default")
+    os.makedirs(prof)
+    per_host = n // len(HOSTS)
+    with open(os.path.join(prof, "ipcluster_config.py"), "w") as f:
+        f.write(CONFIG.format(engines={h: per_host for h in HOSTS}, cfg=os.path.join(SSHD_DIR, "ssh_config"), rpd=rpd))
+    ipcluster = ["/usr/bin/ipcluster"] if name == "python" else [os.path.join(BIN, "ipcluster")]
+    try:
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["start", "--engines=ssh", "-n", str(n), "--daemonize"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        subprocess.run([PY, "-c", COUNT, str(n)], env=env, check=True, timeout=300)
+        started = time.monotonic() - t0
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["stop"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        deadline = time.monotonic() + 60
+        while leftovers(markers) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopped = time.monotonic() - t0
+        if leftovers(markers):
+            raise RuntimeError(f"{name}: processes left after stop: {leftovers(markers)}")
+        return started, stopped
+    finally:
+        for pid in leftovers(markers):
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(os.path.join(os.path.expanduser(f"~{SSHD_USER}"), rel), ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("-n", type=int, default=16)
+    args = ap.parse_args()
+    subprocess.run([os.path.join(HERE, "..", "scripts", "setup-sshd.sh")], check=True, stdout=subprocess.DEVNULL)
+    variants = ["python", "ours"]
+    results = {v: ([], []) for v in variants}
+    for r in range(args.runs):
+        for v in variants:
+            s, t = run_variant(v, args.n)
+            results[v][0].append(s)
+            results[v][1].append(t)
+            print(f"run {r + 1}: {v:8s} start {s:6.2f} s  stop {t:6.2f} s", file=sys.stderr)
+    med = {v: (statistics.median(a), statistics.median(b)) for v, (a, b) in results.items()}
+    py_start, py_stop = med["python"]
+    print(f"\nipcluster start --engines=ssh -n {args.n} over {len(HOSTS)} host aliases until {args.n} Python engines "
+          f"registered, then ipcluster stop (median of {args.runs} runs; ratio = Python's time / ours, >1 means ours is faster)")
+    print(f"{'variant':24s} {'start (s)':>10s} {'ratio':>7s} {'stop (s)':>10s} {'ratio':>7s}")
+    for v in variants:
+        s, t = med[v]
+        print(f"{v:24s} {s:10.2f} {py_start / s:7.1f} {t:10.2f} {py_stop / t:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ipcluster/internal/harness"
+)
+
+type listed struct {
+	JobIDs     []string `json:"job_ids"`
+	Controller string   `json:"controller"`
+	Jobs       []struct{ ID, Name, State string }
+}
+
+func listOne(t *testing.T, e *env) listed {
+	t.Helper()
+	var statuses []listed
+	if err := json.Unmarshal([]byte(e.mustIPCluster("list", "-o", "json")), &statuses); err != nil || len(statuses) != 1 {
+		t.Fatalf("list -o json: %v %v", err, statuses)
+	}
+	return statuses[0]
+}
+
+// waitGone polls a queue listing until it no longer mentions s.
+func waitGone(t *testing.T, what string, list func() string, s string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		q := list()
+		if !strings.Contains(q, s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still shows %s:\n%s", what, s, q)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func sgeJobs(t *testing.T) string {
+	out, err := exec.Command("qstat", "-r").CombinedOutput()
+	if err != nil {
+		t.Fatalf("qstat: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// The Slurm flow on real Grid Engine: array jobs (-t 1-n), the state letters of qstat.
+func TestSGEStartListStop(t *testing.T) {
+	harness.SGE(t)
+	e := newEnv(t)
+	out := e.mustIPCluster("start", "-n", "2", "--engines=sge", "--controller=sge", "--daemonize", "--cluster-id=sgetest")
+	if !strings.Contains(out, "engines: 2/2 registered") {
+		t.Fatalf("start output:\n%s", out)
+	}
+	if got := engineCount(e, "cluster_id='sgetest'"); got != "[0, 1]" {
+		t.Fatalf("Python Client() sees %s", got)
+	}
+	st := listOne(t, e)
+	if len(st.JobIDs) != 2 || st.Controller != "running" || len(st.Jobs) != 2 {
+		t.Fatalf("list: %+v", st)
+	}
+	if st.Jobs[1].State != "r×2" || st.Jobs[0].State != "r" {
+		t.Errorf("job states %+v, want qstat's r (twice for the 2-element array)", st.Jobs)
+	}
+	q := sgeJobs(t)
+	for _, want := range []string{"ipcontroller-sgetest", "ipengine-sgetest-"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("qstat -r does not show %s:\n%s", want, q)
+		}
+	}
+	if list := e.mustIPCluster("list"); !strings.Contains(list, strings.Join(st.JobIDs, ",")) || !strings.Contains(list, st.JobIDs[0]+":r") {
+		t.Errorf("list does not show the job ids %v with their states:\n%s", st.JobIDs, list)
+	}
+	e.mustIPCluster("stop", "--cluster-id=sgetest")
+	waitGone(t, "qstat", func() string { return sgeJobs(t) }, "sgetest")
+}
+
+// A cluster whose file is lost leaves its jobs running; clean --jobs finds them by the
+// cluster id in their names, shows them and cancels them.
+func TestCleanJobsCancelsJobsOfVanishedClusters(t *testing.T) {
+	harness.Slurm(t)
+	e := newEnv(t)
+	id := fmt.Sprintf("orphan%d", time.Now().UnixNano()%1e6)
+	e.mustIPCluster("start", "-n", "1", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id="+id)
+	st := listOne(t, e)
+	if err := os.Remove(filepath.Join(e.dir, "profile_default", "security", "cluster-"+id+".json")); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.mustIPCluster("list"); strings.Contains(out, id) {
+		t.Fatalf("list still shows the cluster:\n%s", out)
+	}
+	out := e.mustIPCluster("clean", "--jobs", "--cluster-id="+id)
+	for _, want := range append([]string{"ipcontroller-" + id, "ipengine-" + id + "-", "RUNNING", "cancelled 2 job(s)"}, st.JobIDs...) {
+		if !strings.Contains(out, want) {
+			t.Errorf("clean --jobs output lacks %q:\n%s", want, out)
+		}
+	}
+	waitGone(t, "squeue", func() string { return squeueIDs(t) }, id)
+	if out := e.mustIPCluster("clean", "--jobs", "--cluster-id="+id); !strings.Contains(out, "no jobs of vanished clusters found") {
+		t.Errorf("second clean --jobs:\n%s", out)
+	}
+}

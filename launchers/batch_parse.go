@@ -1,0 +1,130 @@
+package launchers
+
+import (
+	"strconv"
+	"strings"
+)
+
+// statusParsers read the output of the rows' status commands.
+var statusParsers = map[string]func(row Scheduler, out string) []jobLine{
+	"delimited": parseDelimited,
+	"sge":       parseSGE,
+	"pbs":       parsePBS,
+	"winhpc":    parseWinHPC,
+}
+
+func parseDelimited(row Scheduler, out string) []jobLine {
+	var lines []jobLine
+	for _, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		fields := strings.Split(line, row.Sep)
+		var l jobLine
+		for i, name := range row.Fields {
+			if i >= len(fields) {
+				break
+			}
+			v := strings.TrimSpace(fields[i])
+			switch name {
+			case "id":
+				l.ID = v
+			case "state":
+				l.State = v
+			case "reason":
+				l.Reason = v
+			case "hosts":
+				l.Hosts = v
+			case "start":
+				l.Start = v
+			case "exit":
+				l.Exit = v
+			case "name":
+				l.Name = v
+			}
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// parseSGE reads qstat's table: job-ID prior name user state date time [queue] [slots] [tasks].
+func parseSGE(_ Scheduler, out string) []jobLine {
+	var lines []jobLine
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if strings.HasPrefix(strings.TrimSpace(line), "Full jobname:") && len(lines) > 0 { // qstat -r
+			lines[len(lines)-1].Name = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "Full jobname:"))
+			continue
+		}
+		if len(f) < 5 || f[0] == "job-ID" || strings.HasPrefix(f[0], "---") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[0]); err != nil {
+			continue
+		}
+		l := jobLine{ID: f[0], Name: f[2], State: f[4]}
+		if len(f) > 7 && strings.Contains(f[7], "@") {
+			l.Hosts = strings.SplitN(f[7], "@", 2)[1]
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// parsePBS reads `qstat -f`: "Job Id: 123.server" then "    key = value" lines.
+func parsePBS(_ Scheduler, out string) []jobLine {
+	var lines []jobLine
+	var cur *jobLine
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Job Id:") {
+			lines = append(lines, jobLine{ID: strings.TrimSpace(strings.TrimPrefix(line, "Job Id:"))})
+			cur = &lines[len(lines)-1]
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " = ")
+		if !ok || cur == nil {
+			continue
+		}
+		switch k {
+		case "Job_Name":
+			cur.Name = v
+		case "job_state":
+			cur.State = v
+		case "comment":
+			cur.Reason = v
+		case "exec_host":
+			cur.Hosts = v
+		case "exit_status", "Exit_status":
+			cur.Exit = v
+		case "estimated.start_time":
+			cur.Start = v
+		}
+	}
+	return lines
+}
+
+// parseWinHPC reads `job view <id>`: "Key : Value" lines.
+func parseWinHPC(_ Scheduler, out string) []jobLine {
+	var l jobLine
+	for _, line := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "Id", "Job ID", "ID":
+			l.ID = strings.TrimSpace(v)
+		case "State":
+			l.State = strings.TrimSpace(v)
+		case "Pending Reason", "ErrorMessage":
+			l.Reason = strings.TrimSpace(v)
+		case "Allocated Nodes":
+			l.Hosts = strings.TrimSpace(v)
+		}
+	}
+	if l.ID == "" {
+		return nil
+	}
+	return []jobLine{l}
+}
