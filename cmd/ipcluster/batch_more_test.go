@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,4 +108,23 @@ func TestCleanJobsCancelsJobsOfVanishedClusters(t *testing.T) {
 	if out := e.mustIPCluster("clean", "--jobs", "--cluster-id="+id); !strings.Contains(out, "no jobs of vanished clusters found") {
 		t.Errorf("second clean --jobs:\n%s", out)
 	}
+}
+
+// A held Grid Engine array job is shown as pending with the scheduler's own reason, and
+// Ctrl-C deletes it.
+func TestSGEHeldJobShowsPendingReason(t *testing.T) {
+	harness.SGE(t)
+	e := newEnv(t)
+	e.writeConfig("c.SGEEngineSetLauncher.extra_directives = ['-h']\n")
+	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "start", "-n", "2", "--engines=sge", "--cluster-id=sgeheld")
+	cmd.Env = e.environ()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	drain := waitForLine(t, cmd, stderr, "pending (held", 2*time.Minute)
+	cmd.Process.Signal(syscall.SIGINT) // Ctrl-C deletes what was submitted
+	go drain()
+	cmd.Wait()
+	waitGone(t, "qstat", func() string { return sgeJobs(t) }, "sgeheld")
 }

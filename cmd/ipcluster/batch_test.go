@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
@@ -69,26 +68,9 @@ func TestSlurmHeldJobShowsPendingReason(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	lines := bufio.NewScanner(stderr)
-	found := false
-	for lines.Scan() {
-		seen = append(seen, lines.Text())
-		if strings.Contains(lines.Text(), "pending (JobHeldUser") {
-			found = true
-			break
-		}
-	}
-	if !found {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("no pending reason shown:\n%s", strings.Join(seen, "\n"))
-	}
+	drain := waitForLine(t, cmd, stderr, "pending (JobHeldUser", 2*time.Minute)
 	cmd.Process.Signal(syscall.SIGINT) // Ctrl-C cancels what was submitted
-	go func() {
-		for lines.Scan() {
-		}
-	}()
+	go drain()
 	cmd.Wait()
 	if q := squeueIDs(t); strings.Contains(q, "held") {
 		t.Errorf("held job left in the queue after Ctrl-C:\n%s", q)

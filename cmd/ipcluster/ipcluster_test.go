@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
@@ -105,21 +104,13 @@ func TestInterruptDuringStartStopsEverything(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() {
-		if strings.Contains(lines.Text(), "engines: 0/3 registered") {
-			break
-		}
-	}
+	drain := waitForLine(t, cmd, stderr, "engines: 0/3 registered", time.Minute)
 	if n := len(e.processes()); n < 4 {
 		t.Fatalf("only %d processes running before the interrupt", n)
 	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
-	go func() {
-		for lines.Scan() {
-		}
-	}()
+	go drain()
 	err := cmd.Wait()
 	if err == nil {
 		t.Error("interrupted start exited 0")

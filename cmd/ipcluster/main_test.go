@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,4 +147,39 @@ c = ipp.Client(%s)
 c.wait_for_engines(len(c.ids) or 1, timeout=30)
 print(sorted(c.ids))
 c.close()`, clusterArg))
+}
+
+// waitForLine reads lines from r until one contains want, failing after d; the returned
+// function drains the rest (call it before waiting for the process).
+func waitForLine(t *testing.T, cmd *exec.Cmd, r io.Reader, want string, d time.Duration) (drain func()) {
+	t.Helper()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	deadline := time.After(d)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("output ended without %q:\n%s", want, strings.Join(seen, "\n"))
+			}
+			seen = append(seen, line)
+			if strings.Contains(line, want) {
+				return func() {
+					for range lines {
+					}
+				}
+			}
+		case <-deadline:
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no %q within %v:\n%s", want, d, strings.Join(seen, "\n"))
+		}
+	}
 }
