@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -219,8 +220,18 @@ func (b *batch) cancelByName(name string, o BatchOptions) {
 		run(ctx, named(b.row.CancelByName), nil, nil)
 	case len(b.row.FindByName) > 0:
 		out, err := run(ctx, named(b.row.FindByName), nil, nil)
-		if ids := strings.Fields(out); err == nil && len(ids) > 0 {
-			run(ctx, append(append([]string(nil), b.row.Cancel...), ids...), nil, nil)
+		if err != nil {
+			return
+		}
+		ids := strings.Fields(out)
+		if b.row.FindIDRegexp != "" {
+			ids = nil
+			for _, m := range regexp.MustCompile(b.row.FindIDRegexp).FindAllStringSubmatch(out, -1) {
+				ids = append(ids, m[1])
+			}
+		}
+		for _, id := range ids { // one at a time: not every cancel command takes several ids
+			run(ctx, append(append([]string(nil), b.row.Cancel...), id), nil, nil)
 		}
 	}
 }

@@ -54,6 +54,8 @@ type Scheduler struct {
 	// FindByName lists the ids of jobs named {name}, one a line (for schedulers whose cancel
 	// command cannot take a name).
 	FindByName []string
+	// FindIDRegexp picks the ids out of FindByName's output (default: every word is an id).
+	FindIDRegexp string
 	// List lists all the user's jobs, for `ipcluster clean --jobs`; ListFields name the fields
 	// of its lines for the delimited parser (the other parsers read names themselves).
 	List       []string
@@ -177,6 +179,7 @@ func Schedulers() []Scheduler {
 				"Running": {Running, ""}, "Canceling": {Running, "being cancelled"}, "Finishing": {Running, ""},
 				"Finished": {Done, ""}, "Failed": {Failed, "non-zero exit"}, "Canceled": {Failed, "cancelled"},
 			},
+			FindByName: []string{"job", "list", "/jobname:{name}", "/format:list"}, FindIDRegexp: `(?m)^Id\s*:\s*(\d+)`,
 			Template: "winhpc", Ext: ".xml", BodyFile: true, IndexVar: "1",
 			Directives: []string{`Project="{account}"`, `NodeGroups="{queue}"`, `MinMemory="{memory}"`, `MinCores="{cores}"`, `RuntimeSeconds="{walltime}"`},
 			MemoryUnit: "mb", WalltimeForm: "s",

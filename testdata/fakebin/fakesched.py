@@ -747,11 +747,22 @@ def job_cmd(argv):
             print("Job %d was canceled." % j["num"])
             return
         if sub == "list":
+            opts = dict(a[1:].lower().split(":", 1) for a in args if a.startswith("/") and ":" in a)
+            jobs = [j for j in store.all() if not ended(j)
+                    and ("jobname" not in opts or j["name"].lower() == opts["jobname"])]
+            if opts.get("format") == "list":
+                for j in jobs:
+                    print("Id                  : %d" % j["num"])
+                    print("Owner               : %s\\%s" % (HOST.upper(), os.environ.get("USER", "root")))
+                    print("Name                : %s" % j["name"])
+                    print("State               : %s" % winhpc_state(j))
+                    print("Priority            : Normal")
+                    print("")
+                return
             print("Id         Owner           Name                 State        Priority")
             print("---------- --------------- -------------------- ------------ --------")
-            for j in store.all():
-                if not ended(j):
-                    print("%-10d %-15s %-20s %-12s Normal" % (j["num"], os.environ.get("USER", "root"), j["name"], winhpc_state(j)))
+            for j in jobs:
+                print("%-10d %-15s %-20s %-12s Normal" % (j["num"], os.environ.get("USER", "root"), j["name"], winhpc_state(j)))
             return
     die("job %s (fake): not emulated" % sub)
 
