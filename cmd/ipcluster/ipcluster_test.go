@@ -85,7 +85,8 @@ func TestMPIEngines(t *testing.T) {
 		t.Fatal("mpiexec missing: make deps installs openmpi-bin")
 	}
 	e := newEnv(t)
-	e.writeConfig("c.MPILauncher.mpi_args = ['--oversubscribe']\n")
+	// as root, Open MPI needs --allow-run-as-root; more ranks than cores need --oversubscribe
+	e.writeConfig("c.MPILauncher.mpi_args = ['--allow-run-as-root', '--oversubscribe']\n")
 	e.mustIPCluster("start", "-n", "3", "--engines=mpi", "--daemonize")
 	if got := engineCount(e, ""); got != "[0, 1, 2]" {
 		t.Fatalf("MPI engines %s", got)

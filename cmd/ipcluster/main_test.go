@@ -52,8 +52,8 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) environ() []string {
-	return append(os.Environ(), "IPYTHONDIR="+e.dir, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-		"OMPI_MCA_btl_tcp_if_include=lo", "OMPI_MCA_oob_tcp_if_include=lo")
+	// Open MPI: loopback only (its root override comes from mpi_args in the MPI test's config)
+	return append(os.Environ(), "IPYTHONDIR="+e.dir, "OMPI_MCA_btl_tcp_if_include=lo", "OMPI_MCA_oob_tcp_if_include=lo")
 }
 
 // ipcluster runs a subcommand to completion and returns its output and exit code.
