@@ -12,6 +12,8 @@ source "$(dirname "$0")/harness-common.sh"
 SSHD_DIR=${SSHD_DIR:-/tmp/ipcluster-sshd}; SSHD_PORT=${SSHD_PORT:-2222}; SSHD_USER=${SSHD_USER:-ipptest}
 apt_install openssh-server openssh-client
 mkdir -p "$SSHD_DIR/authorized_keys"; chmod 755 "$SSHD_DIR"
+# test binaries run in parallel and each makes sure sshd runs: one at a time
+exec 9>"$SSHD_DIR/setup.lock"; flock -w 120 9
 if pid_alive "$(cat "$SSHD_DIR/sshd.pid" 2>/dev/null)" && [ -f "$SSHD_DIR/ssh_config" ] && \
    ssh -F "$SSHD_DIR/ssh_config" -o ConnectTimeout=3 ipp-sshd true 2>/dev/null; then
   echo "sshd already running on 127.0.0.1:$SSHD_PORT (pid $(cat "$SSHD_DIR/sshd.pid"))"; exit 0
