@@ -118,7 +118,11 @@ func TestStrandedTaskFailsWithEngineError(t *testing.T) {
 	waitFor(t, 5*time.Second, "the engine", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 1 })
 	e.serve.Store(false)
 	id := c.submit(nil, nil)
-	waitFor(t, 5*time.Second, "the task to be placed", func() bool { return r.c.hub.unassignedCount() == 0 })
+	waitFor(t, 5*time.Second, "the task to be placed on the engine", func() bool {
+		placed := false
+		onLoop(r, func() { placed = r.c.tasks.pending[e.uuid][id] != nil })
+		return placed
+	})
 	e.kill()
 	nanny := newPeer(t, r.client.Key, "", r.client.Registration)
 	nanny.send(nil, "unregistration_request", nil, map[string]any{"id": e.id})

@@ -4,8 +4,8 @@ import "sort"
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// byUUIDSnapshot and unassignedCount are for tests, which read hub state from another
-// goroutine: they go through the loop.
+// byUUIDSnapshot is for tests, which read hub state from another goroutine: it goes
+// through the loop.
 func (h *hub) byUUIDSnapshot() map[string]int {
 	out := make(chan map[string]int, 1)
 	h.c.loop.Post(func() {
@@ -18,11 +18,6 @@ func (h *hub) byUUIDSnapshot() map[string]int {
 	return <-out
 }
 
-func (h *hub) unassignedCount() int {
-	out := make(chan int, 1)
-	h.c.loop.Post(func() { out <- h.unassigned.len() })
-	return <-out
-}
 
 // onLoop runs f on the controller's loop and waits for it (tests must not touch controller
 // state from their own goroutine).
