@@ -18,7 +18,6 @@ func (h *hub) byUUIDSnapshot() map[string]int {
 	return <-out
 }
 
-
 // onLoop runs f on the controller's loop and waits for it (tests must not touch controller
 // state from their own goroutine).
 func onLoop(r *running, f func()) {
