@@ -42,6 +42,7 @@ bench: deps build
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
 	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
+	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
 
 clean:
 	rm -rf $(BIN)

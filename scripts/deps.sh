@@ -10,7 +10,10 @@ packages=(
   python3-pytest                          # compatibility tests against the real Python Client
   procps                                  # ps/pgrep for the process-table checks in tests
   openmpi-bin                             # mpiexec: MPI-launched Go engines (ipengine --mpi) in the tests
+  openssh-server openssh-client           # the test sshd (scripts/setup-sshd.sh); ssh/scp for ipyparallel's SSH launcher in make bench
 )
+# Slurm and Grid Engine are installed and started by scripts/setup-slurm.sh and setup-sge.sh
+# (Grid Engine needs its debconf answers first), which the tests run through internal/harness.
 
 missing=()
 for p in "${packages[@]}"; do
