@@ -128,3 +128,76 @@ func parseWinHPC(_ Scheduler, out string) []jobLine {
 	}
 	return []jobLine{l}
 }
+
+// accountingParsers read the output of the rows' accounting commands into one record (field
+// name -> value) per job or array element. Every record has "index" (the element, as in the
+// exit files) and "exit" (its exit status) when the output tells them.
+var accountingParsers = map[string]func(out string) []map[string]string{
+	"qacct": parseQacct,
+}
+
+// parseQacct reads `qacct -j <id>`: records separated by "=====" lines, "key   value" lines.
+// It adds "over": the time limits requested in "category" (-l h_rt=..,h_cpu=..) that the job
+// used up (ru_wallclock, cpu), to tell a time limit from a memory limit (qacct names them
+// together as "failed 37").
+func parseQacct(out string) []map[string]string {
+	var recs []map[string]string
+	var cur map[string]string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "====") {
+			cur = map[string]string{}
+			recs = append(recs, cur)
+			continue
+		}
+		f := strings.Fields(line)
+		if cur == nil || len(f) == 0 {
+			continue
+		}
+		cur[f[0]] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
+	}
+	for _, r := range recs {
+		r["index"] = r["taskid"]
+		if _, err := strconv.Atoi(r["taskid"]); err != nil {
+			r["index"] = "0" // "undefined": not an array job
+		}
+		if f := strings.Fields(r["exit_status"]); len(f) > 0 {
+			r["exit"] = f[0]
+		}
+		var over []string
+		for _, lim := range [][2]string{{"h_rt", "ru_wallclock"}, {"h_cpu", "cpu"}} {
+			limit, ok1 := sgeSeconds(sgeRequest(r["category"], lim[0]))
+			used, ok2 := sgeSeconds(strings.TrimSuffix(strings.TrimSpace(r[lim[1]]), "s"))
+			if ok1 && ok2 && used+1 >= limit {
+				over = append(over, lim[0])
+			}
+		}
+		r["over"] = strings.Join(over, " ")
+	}
+	return recs
+}
+
+// sgeRequest is the value of a resource in a qacct category ("-l h_rt=60,h_vmem=1G -q all.q").
+func sgeRequest(category, name string) string {
+	for _, f := range strings.FieldsFunc(category, func(r rune) bool { return r == ' ' || r == ',' }) {
+		if v, ok := strings.CutPrefix(f, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// sgeSeconds reads a Grid Engine time: seconds, or [[H:]M:]S.
+func sgeSeconds(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	total := 0.0
+	for _, p := range strings.Split(s, ":") {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return 0, false
+		}
+		total = total*60 + v
+	}
+	return total, true
+}

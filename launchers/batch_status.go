@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // jobLine is one job (or array element) as a status command reports it.
@@ -73,7 +74,11 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 	_, stopped := os.Stat(job.ExitFile + ".stopped")
 	st := State{Phase: Done}
 	if len(lines) == 0 { // gone from the queue
-		return b.ended(job, exits, stopped == nil, "", h), nil
+		cause := ""
+		if stopped != nil {
+			cause = b.accounting(ctx, job, h.JobIDs, exits)
+		}
+		return b.ended(job, exits, stopped == nil, cause, h), nil
 	}
 	var pending, ended []StateInfo
 	var reasons, starts []string
@@ -258,6 +263,77 @@ func (b *batch) exitCodes(job batchJob) map[string]*int {
 		}
 	}
 	return out
+}
+
+// accounting asks the row's accounting command why a job that left the queue ended, when an
+// element recorded no exit status (killed by the scheduler); it returns the cause ("" when
+// the accounting does not tell, e.g. not written yet) and sets exits["sched"] to the exit
+// status of the record that gave it.
+func (b *batch) accounting(ctx context.Context, job batchJob, ids []string, exits map[string]*int) string {
+	parse := accountingParsers[b.row.AccountingParse]
+	if len(b.row.Accounting) == 0 || parse == nil {
+		return ""
+	}
+	missing := map[string]bool{}
+	for _, idx := range job.Indexes {
+		if exits[idx] == nil {
+			missing[idx] = true
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // accounting files can be large
+	defer cancel()
+	var recs []map[string]string
+	for _, id := range ids {
+		var argv []string
+		for _, a := range b.row.Accounting {
+			argv = append(argv, strings.ReplaceAll(a, "{id}", numericID(id)))
+		}
+		out, err := run(ctx, argv, nil, nil)
+		if err != nil {
+			continue // no record (yet): accounting is written a few seconds after the end
+		}
+		for _, r := range parse(out) {
+			if idx, ok := r["index"]; !ok || missing[idx] {
+				recs = append(recs, r)
+			}
+		}
+	}
+	for _, c := range b.row.AccountingCauses {
+		for _, r := range recs {
+			if !c.matches(r) {
+				continue
+			}
+			if n, err := strconv.Atoi(r["exit"]); err == nil && exits["sched"] == nil {
+				exits["sched"] = &n
+			}
+			return c.expand(r)
+		}
+	}
+	return ""
+}
+
+func (c AccountingCause) matches(rec map[string]string) bool {
+	for field, pattern := range c.Match {
+		if !matches(pattern, rec[field]) {
+			return false
+		}
+	}
+	return true
+}
+
+var fieldRef = regexp.MustCompile(`\{(\w+)\}`)
+
+// expand replaces {field} in the cause by the record's field.
+func (c AccountingCause) expand(rec map[string]string) string {
+	return fieldRef.ReplaceAllStringFunc(c.Cause, func(m string) string {
+		if v, ok := rec[m[1:len(m)-1]]; ok {
+			return strings.Join(strings.Fields(v), " ")
+		}
+		return m
+	})
 }
 
 // explain runs the row's Explain command for a pending job's reason.

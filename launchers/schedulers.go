@@ -68,6 +68,20 @@ type Scheduler struct {
 	WalltimeForm string
 	// SubmitEnv is added to the environment of Submit.
 	SubmitEnv map[string]string
+	// Accounting, when set, is run ("{id}") for a job that left the queue before every element
+	// recorded its exit status (the scheduler killed it: no chance to write one). Its output,
+	// read by the parser AccountingParse (see accountingParsers) into one record per element,
+	// gives the cause: the first of AccountingCauses matching a record of such an element.
+	Accounting       []string
+	AccountingParse  string
+	AccountingCauses []AccountingCause
+}
+
+// AccountingCause is what an accounting record means: Match maps field names to regexps that
+// must all match (a field the record lacks is ""); {field} in Cause is replaced by the field.
+type AccountingCause struct {
+	Match map[string]string
+	Cause string
 }
 
 // StateInfo is what a scheduler's state word means.
@@ -77,6 +91,12 @@ type StateInfo struct {
 }
 
 func (s *Scheduler) jobIDRegexp() *regexp.Regexp { return regexp.MustCompile(s.JobIDRegexp) }
+
+// Causes shared by several rows.
+const (
+	causeWalltime = "killed by its time limit (walltime)"
+	causeMemory   = "out of memory"
+)
 
 // Schedulers are the built-in rows.
 func Schedulers() []Scheduler {
@@ -92,8 +112,8 @@ func Schedulers() []Scheduler {
 				"PENDING": {Pending, ""}, "CONFIGURING": {Pending, "configuring"}, "REQUEUED": {Pending, "requeued"},
 				"SUSPENDED": {Pending, "suspended"}, "RESV_DEL_HOLD": {Pending, "held"},
 				"RUNNING": {Running, ""}, "COMPLETING": {Running, ""}, "STAGE_OUT": {Running, ""}, "SIGNALING": {Running, ""},
-				"COMPLETED": {Done, ""}, "CANCELLED": {Failed, "cancelled"}, "TIMEOUT": {Failed, "killed by its time limit (walltime)"},
-				"DEADLINE": {Failed, "killed at its deadline"}, "OUT_OF_MEMORY": {Failed, "out of memory"},
+				"COMPLETED": {Done, ""}, "CANCELLED": {Failed, "cancelled"}, "TIMEOUT": {Failed, causeWalltime},
+				"DEADLINE": {Failed, "killed at its deadline"}, "OUT_OF_MEMORY": {Failed, causeMemory},
 				"NODE_FAIL": {Failed, "node failure"}, "BOOT_FAIL": {Failed, "node failed to boot"}, "PREEMPTED": {Failed, "preempted"},
 				"FAILED": {Failed, "non-zero exit"}, "REVOKED": {Failed, "revoked"},
 			},
@@ -127,6 +147,21 @@ func Schedulers() []Scheduler {
 			CancelByName:   []string{"qdel", "{name}"},
 			ArrayDirective: "-t 1-{elements}", NameArgs: []string{"-N", "{name}"}, MemoryUnit: "sge", WalltimeForm: "hms",
 			List: []string{"qstat", "-r"},
+			// A job past h_rt (or h_cpu, h_vmem) gets SIGKILL from execd; qacct then says
+			// "failed 37 : qmaster enforced h_rt, h_cpu, or h_vmem limit", exit_status 137. The
+			// qacct parser adds "over": the time limits of the request (category) the job used up.
+			// qdel of a running job: "failed 100 : assumedly after job", exit_status 137.
+			Accounting: []string{"qacct", "-j", "{id}"}, AccountingParse: "qacct",
+			AccountingCauses: []AccountingCause{
+				{Match: map[string]string{"failed": `^37\b`, "over": `\bh_rt\b`}, Cause: causeWalltime},
+				{Match: map[string]string{"failed": `^37\b`, "over": `\bh_cpu\b`}, Cause: "killed by its CPU time limit (h_cpu)"},
+				{Match: map[string]string{"failed": `^37\b`, "category": `\bh_vmem=`}, Cause: causeMemory + " (h_vmem)"},
+				{Match: map[string]string{"failed": `^37\b`, "category": `\bh_rt=`}, Cause: causeWalltime},
+				{Match: map[string]string{"failed": `^37\b`}, Cause: "killed by a limit ({failed})"},
+				{Match: map[string]string{"failed": `^100\b`, "exit_status": `^137\b`}, Cause: "cancelled"},
+				{Match: map[string]string{"failed": `^[1-9]`}, Cause: "failed ({failed})"},
+				{Match: map[string]string{"exit_status": `^[1-9]`}, Cause: "non-zero exit"},
+			},
 		},
 		{
 			Name: "lsf", Title: "LSF",

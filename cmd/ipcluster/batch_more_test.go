@@ -84,6 +84,39 @@ func TestSGEStartListStop(t *testing.T) {
 	waitGone(t, "qstat", func() string { return sgeJobs(t) }, "sgetest")
 }
 
+// An engine job past its h_rt gets SIGKILL from Grid Engine's execd, so it cannot record its
+// exit; once it has left qstat, qacct tells why ("failed 37", exit_status 137) and list says so.
+func TestSGETimeLimitIsReported(t *testing.T) {
+	harness.SGE(t)
+	t.Parallel()
+	e := newEnv(t)
+	id := fmt.Sprintf("sgewt%d", time.Now().UnixNano()%1e6)
+	// -l h_rt=00:00:20: Grid Engine takes seconds, but the engine must register first (start waits for it)
+	e.writeConfig("c.SGEEngineSetLauncher.walltime = '0:0:20'\n")
+	e.mustIPCluster("start", "-n", "1", "--engines=sge", "--daemonize", "--cluster-id="+id)
+	st := listOne(t, e)
+	if len(st.JobIDs) != 1 {
+		t.Fatalf("list: %+v", st)
+	}
+	// h_rt, then execd's next check, then qmaster's accounting flush (15 s)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		list := e.mustIPCluster("list", "-o", "json")
+		if strings.Contains(list, "killed by its time limit (walltime)") {
+			if want := "Grid Engine job " + st.JobIDs[0] + " exited with status 137"; !strings.Contains(list, want) {
+				t.Errorf("list lacks %q:\n%s", want, list)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the time limit was not reported:\n%s", list)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	e.mustIPCluster("stop", "--cluster-id="+id)
+	waitGone(t, "qstat", func() string { return sgeJobs(t) }, id)
+}
+
 // A cluster whose file is lost leaves its jobs running; clean --jobs finds them by the
 // cluster id in their names, shows them and cancels them.
 func TestCleanJobsCancelsJobsOfVanishedClusters(t *testing.T) {
