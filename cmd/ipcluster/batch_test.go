@@ -49,8 +49,8 @@ func TestSlurmStartListStop(t *testing.T) {
 			t.Errorf("squeue does not show job %s running with the cluster id in its name:\n%s", id, q)
 		}
 	}
-	if list := e.mustIPCluster("list"); !strings.Contains(list, strings.Join(st.JobIDs, ",")) {
-		t.Errorf("list does not show the job ids %v:\n%s", st.JobIDs, list)
+	if list := e.mustIPCluster("list"); !strings.Contains(list, strings.Join(st.JobIDs, ",")) || !strings.Contains(list, st.JobIDs[1]+":RUNNING") {
+		t.Errorf("list does not show the job ids %v with Slurm's state RUNNING:\n%s", st.JobIDs, list)
 	}
 	e.mustIPCluster("stop", "--cluster-id=slurmtest")
 	if q := squeueIDs(t); strings.Contains(q, "slurmtest") {
