@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -76,14 +75,9 @@ func profileDir(c *cli.Context) string {
 }
 
 func logger(c *cli.Context) *slog.Logger {
-	level := slog.LevelWarn
-	switch strings.ToUpper(c.String("log-level")) {
-	case "DEBUG", "10":
-		level = slog.LevelDebug
-	case "INFO", "20":
-		level = slog.LevelInfo
-	case "ERROR", "40", "CRITICAL", "50":
-		level = slog.LevelError
+	level, err := profiles.ParseLogLevel(c.String("log-level"))
+	if err != nil {
+		level = slog.LevelWarn
 	}
 	if c.Bool("debug") {
 		level = slog.LevelDebug

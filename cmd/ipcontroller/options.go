@@ -141,9 +141,9 @@ func configure(args *profiles.Args) (controller.Config, func(), error) {
 	}
 	level := slog.LevelInfo
 	if v, ok := args.Lookup("log-level"); ok {
-		l, err := parseLevel(v)
+		l, err := profiles.ParseLogLevel(v)
 		if err != nil {
-			return cfg, noClose, err
+			return cfg, noClose, fmt.Errorf("--log-level: %w", err)
 		}
 		level = l
 	}
@@ -151,7 +151,7 @@ func configure(args *profiles.Args) (controller.Config, func(), error) {
 		level = slog.LevelDebug
 	}
 	if args.Has("quiet") {
-		level = slog.LevelError + 4
+		level = profiles.LevelCritical
 	}
 	for _, t := range args.Traits {
 		if w := applyTrait(&cfg, t); w != "" {
@@ -313,34 +313,4 @@ func setMillis(d *time.Duration, v, name string) error {
 	}
 	*d = time.Duration(n) * time.Millisecond
 	return nil
-}
-
-// parseLevel reads Python logging levels: numbers or names.
-func parseLevel(v string) (slog.Level, error) {
-	if n, err := strconv.Atoi(v); err == nil {
-		switch {
-		case n <= 10:
-			return slog.LevelDebug, nil
-		case n <= 20:
-			return slog.LevelInfo, nil
-		case n <= 30:
-			return slog.LevelWarn, nil
-		case n <= 40:
-			return slog.LevelError, nil
-		}
-		return slog.LevelError + 4, nil
-	}
-	switch strings.ToUpper(v) {
-	case "DEBUG":
-		return slog.LevelDebug, nil
-	case "INFO":
-		return slog.LevelInfo, nil
-	case "WARN", "WARNING":
-		return slog.LevelWarn, nil
-	case "ERROR":
-		return slog.LevelError, nil
-	case "CRITICAL", "FATAL":
-		return slog.LevelError + 4, nil
-	}
-	return 0, fmt.Errorf("--log-level: %q is not a level (DEBUG, INFO, WARN, ERROR, CRITICAL or 10-50)", v)
 }

@@ -94,7 +94,7 @@ func configure(args *profiles.Args, getenv func(string) string) (*setup, error) 
 		"id":                   func(v string) error { return engineID(&cfg.ID, v) },
 		"max-heartbeat-misses": func(v string) error { return count(&cfg.MaxHeartbeatMisses, v) },
 		"shell":                func(v string) error { return shell(&cfg.Shell, v) },
-		"log-level":            func(v string) error { level, err = parseLevel(v); return err },
+		"log-level":            func(v string) error { level, err = profiles.ParseLogLevel(v); return err },
 	}
 	for _, name := range []string{"wait-for-url-file", "timeout", "kill-timeout", "id", "max-heartbeat-misses", "shell", "log-level"} {
 		if v, ok := args.Lookup(name); ok {
@@ -216,36 +216,6 @@ func shell(dst *[]string, v string) error {
 	}
 	*dst = fields
 	return nil
-}
-
-// parseLevel reads Python logging levels: numbers or names.
-func parseLevel(v string) (slog.Level, error) {
-	if n, err := strconv.Atoi(v); err == nil {
-		switch {
-		case n <= 10:
-			return slog.LevelDebug, nil
-		case n <= 20:
-			return slog.LevelInfo, nil
-		case n <= 30:
-			return slog.LevelWarn, nil
-		case n <= 40:
-			return slog.LevelError, nil
-		}
-		return slog.LevelError + 4, nil
-	}
-	switch strings.ToUpper(v) {
-	case "DEBUG":
-		return slog.LevelDebug, nil
-	case "INFO":
-		return slog.LevelInfo, nil
-	case "WARN", "WARNING":
-		return slog.LevelWarn, nil
-	case "ERROR":
-		return slog.LevelError, nil
-	case "CRITICAL", "FATAL":
-		return slog.LevelError + 4, nil
-	}
-	return 0, fmt.Errorf("%q is not a level (DEBUG, INFO, WARN, ERROR, CRITICAL or 10-50)", v)
 }
 
 func orDefault(s, def string) string {
