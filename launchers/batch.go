@@ -1,13 +1,10 @@
 package launchers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -71,6 +68,7 @@ type batch struct {
 	settings                         Settings
 	fixed                            *BatchOptions
 	engineClasses, controllerClasses []string
+	runners                          Runners // this machine, or the login host (ssh_host)
 }
 
 // batchJob is what a handle records (Handle.Data), so that any process can watch and stop the
@@ -86,6 +84,7 @@ type batchJob struct {
 	ExitFile   string   `json:"exit_file"`
 	Indexes    []string `json:"indexes"` // exit files are ExitFile.<index>
 	Scheduler2 string   `json:"winhpc_scheduler,omitempty"`
+	Login      *Login   `json:"login,omitempty"` // where the commands run and the files are (nil: here)
 }
 
 func (b *batch) Name() string { return b.row.Name }
@@ -129,23 +128,27 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	job := b.job(req, o, s)
+	r := b.runners.For(job.Login)
 	for _, f := range s.Files {
-		if err := os.WriteFile(f.Path, []byte(f.Text), 0o700); err != nil {
-			return nil, fmt.Errorf("%s: write job script: %w", b.row.Title, err)
+		if err := r.WriteFile(ctx, f.Path, []byte(f.Text), 0o700); err != nil {
+			return nil, fmt.Errorf("%s: write job script%s: %w", b.row.Title, on(r), err)
 		}
 	}
-	job := b.job(req, o, s)
-	for _, idx := range job.Indexes { // left over from an earlier run of the same name
-		os.Remove(job.ExitFile + "." + idx)
+	if err := b.stage(ctx, r, req); err != nil {
+		return nil, err
 	}
-	os.Remove(job.ExitFile + ".stopped")
+	for _, idx := range job.Indexes { // left over from an earlier run of the same name
+		r.Remove(ctx, job.ExitFile+"."+idx)
+	}
+	r.Remove(ctx, job.ExitFile+".stopped")
 	var stdin []byte
 	if s.Stdin {
 		stdin = []byte(s.Files[0].Text)
 	}
-	out, err := run(ctx, s.Submit, b.row.SubmitEnv, stdin)
+	out, err := r.Run(ctx, s.Submit, b.row.SubmitEnv, stdin)
 	if err != nil {
-		b.cancelByName(s.JobName, o)
+		b.cancelByName(r, s.JobName, o)
 		return nil, fmt.Errorf("%s submit: %w", b.row.Title, err)
 	}
 	re, group := b.row.jobIDRegexp(), b.row.JobIDGroup
@@ -157,8 +160,8 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 	}
 	m := re.FindStringSubmatch(out)
 	if m == nil || group >= len(m) || m[group] == "" {
-		b.cancelByName(s.JobName, o)
-		return nil, fmt.Errorf("%s submit: no job id (%s) in the output of `%s`:\n%s", b.row.Title, re, strings.Join(s.Submit, " "), indent(out))
+		b.cancelByName(r, s.JobName, o)
+		return nil, fmt.Errorf("%s submit: no job id (%s) in the output of `%s`%s:\n%s", b.row.Title, re, strings.Join(s.Submit, " "), on(r), indent(out))
 	}
 	data, _ := json.Marshal(job)
 	return &Handle{Launcher: b.row.Name, Role: req.Role, N: req.N, JobIDs: []string{m[group]}, Data: data}, nil
@@ -175,7 +178,7 @@ func (b *batch) job(req Request, o BatchOptions, s *Script) batchJob {
 	base := strings.TrimSuffix(s.Files[0].Path, b.row.Ext)
 	job := batchJob{Scheduler: b.row.Name, JobName: name, Cancel: pick(o.DeleteCommand, b.row.Cancel),
 		Signal: pick(o.SignalCommand, b.row.Signal), Status: pick(o.StatusCommand, b.row.Status), Script: s.Files[0].Path,
-		OutputFile: o.OutputFile, ExitFile: base + ".exit", Scheduler2: o.Scheduler}
+		OutputFile: o.OutputFile, ExitFile: base + ".exit", Scheduler2: o.Scheduler, Login: o.Login()}
 	if job.OutputFile == "" {
 		job.OutputFile = base + ".log"
 	}
@@ -202,7 +205,7 @@ func (b *batch) job(req Request, o BatchOptions, s *Script) batchJob {
 }
 
 // cancelByName cancels what a failed submission may have queued all the same, by its name.
-func (b *batch) cancelByName(name string, o BatchOptions) {
+func (b *batch) cancelByName(r Runner, name string, o BatchOptions) {
 	if len(o.DeleteCommand) > 0 {
 		return
 	}
@@ -217,9 +220,9 @@ func (b *batch) cancelByName(name string, o BatchOptions) {
 	}
 	switch {
 	case len(b.row.CancelByName) > 0:
-		run(ctx, named(b.row.CancelByName), nil, nil)
+		r.Run(ctx, named(b.row.CancelByName), nil, nil)
 	case len(b.row.FindByName) > 0:
-		out, err := run(ctx, named(b.row.FindByName), nil, nil)
+		out, err := r.Run(ctx, named(b.row.FindByName), nil, nil)
 		if err != nil {
 			return
 		}
@@ -231,7 +234,7 @@ func (b *batch) cancelByName(name string, o BatchOptions) {
 			}
 		}
 		for _, id := range ids { // one at a time: not every cancel command takes several ids
-			run(ctx, append(append([]string(nil), b.row.Cancel...), id), nil, nil)
+			r.Run(ctx, append(append([]string(nil), b.row.Cancel...), id), nil, nil)
 		}
 	}
 }
@@ -257,12 +260,13 @@ func (b *batch) Stop(ctx context.Context, h *Handle) error {
 	if err != nil {
 		return err
 	}
-	os.WriteFile(job.ExitFile+".stopped", nil, 0o644) // tells Status that the end was asked for
+	r := b.runners.For(job.Login)
+	r.WriteFile(ctx, job.ExitFile+".stopped", nil, 0o644) // tells Status that the end was asked for
 	if st, err := b.Status(ctx, h); err == nil && (st.Phase == Done || st.Phase == Failed) {
 		return nil
 	}
 	argv := b.withScheduler(append(append([]string(nil), job.Cancel...), h.JobIDs...), job)
-	if out, err := run(ctx, argv, nil, nil); err != nil {
+	if out, err := r.Run(ctx, argv, nil, nil); err != nil {
 		if b.row.Gone != "" && matches(b.row.Gone, out+err.Error()) {
 			return nil
 		}
@@ -313,7 +317,7 @@ func (b *batch) Signal(ctx context.Context, h *Handle, sig syscall.Signal) error
 		argv = append(argv, strings.ReplaceAll(a, "{sig}", name))
 	}
 	argv = append(argv, h.JobIDs...)
-	if _, err := run(ctx, argv, nil, nil); err != nil {
+	if _, err := b.runners.For(job.Login).Run(ctx, argv, nil, nil); err != nil {
 		return fmt.Errorf("%s signal: %w", b.row.Title, err)
 	}
 	return nil
@@ -326,30 +330,6 @@ func sigName(sig syscall.Signal) string {
 		return n
 	}
 	return fmt.Sprint(int(sig))
-}
-
-// run runs argv and returns its combined output; a failure quotes the command and output.
-func run(ctx context.Context, argv []string, env map[string]string, stdin []byte) (string, error) {
-	if len(argv) == 0 || argv[0] == "" {
-		return "", errors.New("no command configured")
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("`%s` failed (%v):\n%s", strings.Join(argv, " "), err, indent(out.String()))
-	}
-	return out.String(), nil
 }
 
 func indent(s string) string {

@@ -29,7 +29,7 @@ func TestSGEAccountingCauses(t *testing.T) {
 		t.Run(c.file, func(t *testing.T) {
 			b := &batch{row: row}
 			exits := map[string]*int{}
-			cause := b.accounting(context.Background(), batchJob{Indexes: c.indexes}, []string{c.file}, exits)
+			cause := b.accounting(context.Background(), localRunner{}, batchJob{Indexes: c.indexes}, []string{c.file}, exits)
 			if cause != c.cause {
 				t.Errorf("cause %q, want %q", cause, c.cause)
 			}
@@ -63,7 +63,7 @@ func TestSGEAccountingOnlyMissingElements(t *testing.T) {
 	}
 	zero := 0
 	b := &batch{row: row}
-	if cause := b.accounting(context.Background(), batchJob{Indexes: []string{"1", "2"}}, []string{"array_h_rt"}, map[string]*int{"1": &zero, "2": &zero}); cause != "" {
+	if cause := b.accounting(context.Background(), localRunner{}, batchJob{Indexes: []string{"1", "2"}}, []string{"array_h_rt"}, map[string]*int{"1": &zero, "2": &zero}); cause != "" {
 		t.Errorf("every element recorded its exit status, yet the accounting was asked: %q", cause)
 	}
 }

@@ -82,10 +82,16 @@ func (b *batch) ListJobs(ctx context.Context) ([]JobState, error) {
 	if len(b.row.List) == 0 {
 		return nil, fmt.Errorf("%s: listing jobs: %w", b.row.Title, errors.ErrUnsupported)
 	}
-	if _, err := exec.LookPath(b.row.List[0]); err != nil {
-		return nil, nil
+	r, err := b.loginRunner()
+	if err != nil {
+		return nil, err
 	}
-	out, err := run(ctx, b.row.List, nil, nil)
+	if r.Host() == "" { // on a login host a missing command is reported, with the host
+		if _, err := exec.LookPath(b.row.List[0]); err != nil {
+			return nil, nil
+		}
+	}
+	out, err := r.Run(ctx, b.row.List, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s list jobs: %w", b.row.Title, err)
 	}
@@ -124,8 +130,12 @@ func (b *batch) CancelJobs(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	r, err := b.loginRunner()
+	if err != nil {
+		return err
+	}
 	argv := append(append([]string(nil), b.row.Cancel...), ids...)
-	if out, err := run(ctx, argv, nil, nil); err != nil && (b.row.Gone == "" || !matches(b.row.Gone, out)) {
+	if out, err := r.Run(ctx, argv, nil, nil); err != nil && (b.row.Gone == "" || !matches(b.row.Gone, out)) {
 		return fmt.Errorf("%s cancel: %w", b.row.Title, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 // them (c.BatchSystemLauncher.queue, c.SlurmLauncher.account, c.PBSLauncher.submit_command,
 // ...), read along the launcher's class chain for the role it starts.
 type BatchOptions struct {
+	LoginOptions                      // ssh_host, ssh_config, accept_new_host_keys: submit through a login host
 	Queue           string            `config:"queue" help:"queue (Slurm: partition) to submit to"`
 	Account         string            `config:"account" help:"account (Slurm, PBS) or project (SGE, LSF, Windows HPC) charged for the jobs"`
 	Project         string            `config:"project" help:"same as account (SGE and LSF call it project)"`

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"ipcluster/internal/harness"
+	"ipcluster/internal/sshtest"
 	"ipcluster/launchers"
 	"ipcluster/launchers/launchertest"
 )
@@ -24,6 +25,21 @@ func TestSlurmConformance(t *testing.T) {
 	r := row(t, "slurm")
 	launchertest.Run(t, launchertest.Target{
 		New:     func(*testing.T) launchers.Launcher { return launchers.NewBatch(r, launchers.BatchOptions{}) },
+		Timeout: 60 * time.Second,
+	})
+}
+
+// TestSlurmConformanceThroughLoginHost runs the suite with every command run, and every
+// script, exit file and output read, on a login host over SSH (the local sshd).
+func TestSlurmConformanceThroughLoginHost(t *testing.T) {
+	harness.Slurm(t)
+	s := sshtest.Start(t)
+	r := row(t, "slurm")
+	login := launchers.LoginOptions{SSHHost: "root@ipp-sshd", SSHConfig: s.ConfigFile}
+	launchertest.Run(t, launchertest.Target{
+		New: func(*testing.T) launchers.Launcher {
+			return launchers.NewBatch(r, launchers.BatchOptions{LoginOptions: login})
+		},
 		Timeout: 60 * time.Second,
 	})
 }

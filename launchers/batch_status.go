@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -66,19 +65,23 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
+	r := b.runners.For(job.Login)
 	lines, err := b.query(ctx, job, h.JobIDs)
 	if err != nil {
 		return State{}, err
 	}
-	exits := b.exitCodes(job)
-	_, stopped := os.Stat(job.ExitFile + ".stopped")
+	exits := b.exitCodes(ctx, r, job)
+	stopped, err := r.Exists(ctx, job.ExitFile+".stopped")
+	if err != nil {
+		return State{}, fmt.Errorf("%s status: read %s.stopped%s: %w", b.row.Title, job.ExitFile, on(r), err)
+	}
 	st := State{Phase: Done}
 	if len(lines) == 0 { // gone from the queue
 		cause := ""
-		if stopped != nil {
-			cause = b.accounting(ctx, job, h.JobIDs, exits)
+		if !stopped {
+			cause = b.accounting(ctx, r, job, h.JobIDs, exits)
 		}
-		return b.ended(job, exits, stopped == nil, cause, h), nil
+		return b.ended(ctx, r, job, exits, stopped, cause, h), nil
 	}
 	var pending, ended []StateInfo
 	var reasons, starts []string
@@ -129,7 +132,7 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 	case len(pending) > 0:
 		st.Phase = Pending
 		if len(reasons) == 0 && len(b.row.Explain) > 0 {
-			reasons = b.explain(ctx, h.JobIDs[0])
+			reasons = b.explain(ctx, r, h.JobIDs[0])
 		}
 		st.Reason = strings.Join(uniq(reasons), "; ")
 		if len(starts) > 0 {
@@ -145,7 +148,7 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 				cause = info.Cause
 			}
 		}
-		return b.ended(job, exits, stopped == nil, cause, h), nil
+		return b.ended(ctx, r, job, exits, stopped, cause, h), nil
 	}
 	return st, nil
 }
@@ -153,7 +156,7 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 // query runs the status command and returns the lines of the handle's jobs (none once the
 // scheduler no longer knows them).
 func (b *batch) query(ctx context.Context, job batchJob, ids []string) ([]jobLine, error) {
-	out, err := run(ctx, b.statusArgv(job, ids), nil, nil)
+	out, err := b.runners.For(job.Login).Run(ctx, b.statusArgv(job, ids), nil, nil)
 	if err != nil {
 		if b.row.Gone == "" || !matches(b.row.Gone, out) {
 			return nil, fmt.Errorf("%s status: %w", b.row.Title, err)
@@ -191,7 +194,7 @@ func pendingReason(info StateInfo, l jobLine) string {
 
 // ended is the state of a job that finished: from the recorded exit statuses, the
 // scheduler's cause, and whether ipcluster asked it to stop.
-func (b *batch) ended(job batchJob, exits map[string]*int, stopped bool, cause string, h *Handle) State {
+func (b *batch) ended(ctx context.Context, r Runner, job batchJob, exits map[string]*int, stopped bool, cause string, h *Handle) State {
 	st := State{Phase: Done}
 	missing := 0
 	for _, idx := range job.Indexes {
@@ -227,34 +230,49 @@ func (b *batch) ended(job batchJob, exits map[string]*int, stopped bool, cause s
 	default:
 		return st
 	}
-	if t := outputTail(job.OutputFile, 20); t != "" {
-		st.Reason += "; last lines of " + job.OutputFile + ":\n" + t
+	if t := outputTail(ctx, r, job, 20); t != "" {
+		st.Reason += "; last lines of " + job.OutputFile + on(r) + ":\n" + t
 	}
 	return st
 }
 
-// outputTail is the end of the job's output (or of each element's output file).
-func outputTail(path string, n int) string {
-	if t := tail(path, n); t != "" {
+// outputTail is the end of the job's output (or of each element's output file), read on the
+// login host when there is one (no shared file system needed).
+func outputTail(ctx context.Context, r Runner, job batchJob, n int) string {
+	read := func(p string) string {
+		data, err := r.ReadFile(ctx, p)
+		if err != nil {
+			return ""
+		}
+		return lastLines(string(data), n)
+	}
+	if t := read(job.OutputFile); t != "" {
 		return t
 	}
-	files, _ := filepath.Glob(path + ".*")
+	var files []string
+	if r.Host() == "" {
+		files, _ = filepath.Glob(job.OutputFile + ".*")
+	} else { // no glob over SFTP: the elements' files are <output>.<index>
+		for _, idx := range job.Indexes {
+			files = append(files, job.OutputFile+"."+idx)
+		}
+	}
 	var parts []string
 	for _, f := range files {
 		if strings.HasSuffix(f, ".events") {
 			continue
 		}
-		if t := tail(f, n); t != "" {
+		if t := read(f); t != "" {
 			parts = append(parts, t)
 		}
 	}
 	return strings.Join(parts, "\n")
 }
 
-func (b *batch) exitCodes(job batchJob) map[string]*int {
+func (b *batch) exitCodes(ctx context.Context, r Runner, job batchJob) map[string]*int {
 	out := map[string]*int{}
 	for _, idx := range job.Indexes {
-		data, err := os.ReadFile(job.ExitFile + "." + idx)
+		data, err := r.ReadFile(ctx, job.ExitFile+"."+idx)
 		if err != nil {
 			continue
 		}
@@ -269,7 +287,7 @@ func (b *batch) exitCodes(job batchJob) map[string]*int {
 // element recorded no exit status (killed by the scheduler); it returns the cause ("" when
 // the accounting does not tell, e.g. not written yet) and sets exits["sched"] to the exit
 // status of the record that gave it.
-func (b *batch) accounting(ctx context.Context, job batchJob, ids []string, exits map[string]*int) string {
+func (b *batch) accounting(ctx context.Context, r Runner, job batchJob, ids []string, exits map[string]*int) string {
 	parse := accountingParsers[b.row.AccountingParse]
 	if len(b.row.Accounting) == 0 || parse == nil {
 		return ""
@@ -291,7 +309,7 @@ func (b *batch) accounting(ctx context.Context, job batchJob, ids []string, exit
 		for _, a := range b.row.Accounting {
 			argv = append(argv, strings.ReplaceAll(a, "{id}", numericID(id)))
 		}
-		out, err := run(ctx, argv, nil, nil)
+		out, err := r.Run(ctx, argv, nil, nil)
 		if err != nil {
 			continue // no record (yet): accounting is written a few seconds after the end
 		}
@@ -337,12 +355,12 @@ func (c AccountingCause) expand(rec map[string]string) string {
 }
 
 // explain runs the row's Explain command for a pending job's reason.
-func (b *batch) explain(ctx context.Context, id string) []string {
+func (b *batch) explain(ctx context.Context, r Runner, id string) []string {
 	var argv []string
 	for _, a := range b.row.Explain {
 		argv = append(argv, strings.ReplaceAll(a, "{id}", id))
 	}
-	out, err := run(ctx, argv, nil, nil)
+	out, err := r.Run(ctx, argv, nil, nil)
 	if err != nil {
 		return nil
 	}
