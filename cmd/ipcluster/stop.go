@@ -87,26 +87,9 @@ func cleanCommand() *cli.Command {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			reg := launchers.Builtin()
 			for _, dir := range dirs {
-				paths, _ := cluster.Files(dir)
-				for _, p := range paths {
-					f, err := cluster.ReadFile(p)
-					if err != nil {
-						os.Remove(p)
-						continue
-					}
-					if running, _ := cluster.ControllerRunning(ctx, f, reg); running && !c.Bool("force") {
-						return fmt.Errorf("cluster %q in %s is running: stop it first, or use --force", f.Cluster.ClusterID, dir)
-					}
-					if err := cluster.StopFile(ctx, f, reg); err != nil {
-						return err
-					}
-				}
-				logs, _ := filepath.Glob(filepath.Join(profiles.Dir(dir).Log(), "*"))
-				conns, _ := filepath.Glob(filepath.Join(profiles.Dir(dir).Security(), "ipcontroller-*.json"))
-				for _, p := range append(logs, conns...) {
-					os.RemoveAll(p)
+				if err := cluster.Clean(ctx, dir, c.Bool("force"), launchers.Builtin()); err != nil {
+					return err
 				}
 				fmt.Printf("cleaned %s\n", dir)
 			}
