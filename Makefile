@@ -40,7 +40,7 @@ test: deps vet test-go fuzz test-compat
 # Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
 bench: deps build
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
-	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench
+	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
 
