@@ -20,19 +20,20 @@ BIN = os.environ.get("IPCLUSTER_BIN") or os.path.join(os.path.dirname(os.path.ab
 
 COUNT = """
 import sys, time, ipyparallel as ipp
-n = int(sys.argv[1]); deadline = time.monotonic() + 120
+n = int(sys.argv[1]); deadline = time.monotonic() + 180
 while True:
     try:
         c = ipp.Client(timeout=30); break
     except Exception:
         if time.monotonic() > deadline: raise
         time.sleep(0.02)
-c.wait_for_engines(n, timeout=120)
+c.wait_for_engines(n, timeout=180)
 c.close()
 """
 
 
-def leftovers(tmp):
+def leftovers(markers):
+    """Pids of live processes whose command line mentions a marker or whose IPYTHONDIR is one."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -42,11 +43,41 @@ def leftovers(tmp):
                 cmd = f.read()
             with open(f"/proc/{pid}/environ", "rb") as f:
                 env = f.read()
-        except OSError:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+        except (OSError, IndexError):
             continue
-        if tmp.encode() in cmd or f"IPYTHONDIR={tmp}".encode() in env:
+        if any(m.encode() in cmd or f"IPYTHONDIR={m}".encode() in env for m in markers):
             found.append(pid)
     return found
+
+
+def time_start_stop(name, ipcluster, start_args, env, n, markers, timeout=180):
+    """Times `ipcluster start ... --daemonize` until a Python Client sees n engines, then
+    `ipcluster stop` until no process of the cluster is left; kills leftovers either way."""
+    try:
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["start", "-n", str(n), "--daemonize"] + start_args, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        subprocess.run([PY, "-c", COUNT, str(n)], env=env, check=True, timeout=timeout)
+        started = time.monotonic() - t0
+        t0 = time.monotonic()
+        subprocess.run(ipcluster + ["stop"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        deadline = time.monotonic() + 60
+        while leftovers(markers) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopped = time.monotonic() - t0
+        if leftovers(markers):
+            raise RuntimeError(f"{name}: processes left after stop: {leftovers(markers)}")
+        return started, stopped
+    finally:
+        for pid in leftovers(markers):
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
 
 
 def run_variant(name, n):
@@ -62,27 +93,8 @@ def run_variant(name, n):
             with open(os.path.join(prof, "ipcluster_config.py"), "w") as f:
                 f.write("c.EngineLauncher.engine_cmd = ['/usr/bin/python3', '-m', 'ipyparallel.engine']\n")
     try:
-        t0 = time.monotonic()
-        subprocess.run(ipcluster + ["start", "-n", str(n), "--daemonize"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
-        subprocess.run([PY, "-c", COUNT, str(n)], env=env, check=True, timeout=180)
-        started = time.monotonic() - t0
-        t0 = time.monotonic()
-        subprocess.run(ipcluster + ["stop"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
-        deadline = time.monotonic() + 60
-        while leftovers(tmp) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stopped = time.monotonic() - t0
-        if leftovers(tmp):
-            raise RuntimeError(f"{name}: processes left after stop: {leftovers(tmp)}")
-        return started, stopped
+        return time_start_stop(name, ipcluster, [], env, n, [tmp])
     finally:
-        for pid in leftovers(tmp):
-            try:
-                os.kill(int(pid), 9)
-            except OSError:
-                pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -25,18 +25,8 @@ SSHD_DIR = os.environ.get("SSHD_DIR", "/tmp/ipcluster-sshd")
 SSHD_USER = os.environ.get("SSHD_USER", "ipptest")
 HOSTS = [f"ipp-host{i}" for i in range(1, 9)]
 
-COUNT = """
-import sys, time, ipyparallel as ipp
-n = int(sys.argv[1]); deadline = time.monotonic() + 180
-while True:
-    try:
-        c = ipp.Client(timeout=30); break
-    except Exception:
-        if time.monotonic() > deadline: raise
-        time.sleep(0.02)
-c.wait_for_engines(n, timeout=180)
-c.close()
-"""
+sys.path.insert(0, HERE)
+from ipcluster_bench import time_start_stop  # noqa: E402  (shared timing and clean-up)
 
 CONFIG = """c = get_config()
 c.SSHEngineSetLauncher.engines = {engines!r}
@@ -46,26 +36,6 @@ c.SSHLauncher.remote_python = '/usr/bin/python3'
 c.SSHLauncher.remote_profile_dir = {rpd!r}
 c.SSHEngineSetLauncher.engine_cmd = ['/usr/bin/python3', '-m', 'ipyparallel.engine']
 """
-
-
-def leftovers(markers):
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read()
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read()
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                    continue
-        except (OSError, IndexError):
-            continue
-        if any(m.encode() in cmd or f"IPYTHONDIR={m}".encode() in env for m in markers):
-            found.append(pid)
-    return found
 
 
 def run_variant(name, n):
@@ -81,27 +51,8 @@ def run_variant(name, n):
         f.write(CONFIG.format(engines={h: per_host for h in HOSTS}, cfg=os.path.join(SSHD_DIR, "ssh_config"), rpd=rpd))
     ipcluster = ["/usr/bin/ipcluster"] if name == "python" else [os.path.join(BIN, "ipcluster")]
     try:
-        t0 = time.monotonic()
-        subprocess.run(ipcluster + ["start", "--engines=ssh", "-n", str(n), "--daemonize"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-        subprocess.run([PY, "-c", COUNT, str(n)], env=env, check=True, timeout=300)
-        started = time.monotonic() - t0
-        t0 = time.monotonic()
-        subprocess.run(ipcluster + ["stop"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-        deadline = time.monotonic() + 60
-        while leftovers(markers) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stopped = time.monotonic() - t0
-        if leftovers(markers):
-            raise RuntimeError(f"{name}: processes left after stop: {leftovers(markers)}")
-        return started, stopped
+        return time_start_stop(name, ipcluster, ["--engines=ssh"], env, n, markers, timeout=300)
     finally:
-        for pid in leftovers(markers):
-            try:
-                os.kill(int(pid), 9)
-            except OSError:
-                pass
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(os.path.join(os.path.expanduser(f"~{SSHD_USER}"), rel), ignore_errors=True)
 
