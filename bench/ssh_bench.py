@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 
-PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("IPCLUSTER_BIN") or os.path.join(HERE, "..", "bin")
 SSHD_DIR = os.environ.get("SSHD_DIR", "/tmp/ipcluster-sshd")
