@@ -16,9 +16,9 @@ func progressPrinter(w io.Writer) func(cluster.Progress) {
 		var line string
 		switch p.Step {
 		case "controller":
-			line = "controller: " + jobs(p.ControllerJobs) + phase(p.Controller) + ", waiting for its connection files"
+			line = "controller: " + jobs(p.ControllerJobs, "") + phase(p.Controller) + ", waiting for its connection files"
 		case "engines":
-			line = fmt.Sprintf("engines: %d/%d registered (%s%s)", p.Registered, p.Requested, jobs(p.EngineJobs), phase(p.Engines))
+			line = fmt.Sprintf("engines: %d/%d registered (%s%s)", p.Registered, p.Requested, jobs(p.EngineJobs, "launcher: "), phase(p.Engines))
 		case "ready":
 			line = fmt.Sprintf("engines: %d/%d registered", p.Registered, p.Requested)
 		}
@@ -29,9 +29,10 @@ func progressPrinter(w io.Writer) func(cluster.Progress) {
 	}
 }
 
-func jobs(ids []string) string {
+// jobs names the batch jobs a state belongs to, or gives the label for processes.
+func jobs(ids []string, label string) string {
 	if len(ids) == 0 {
-		return "launcher: "
+		return label
 	}
 	return "job " + strings.Join(ids, ",") + ": "
 }
