@@ -64,12 +64,21 @@ func TestSGEStartListStop(t *testing.T) {
 	if got := engineCount(e, "cluster_id='sgetest'"); got != "[0, 1]" {
 		t.Fatalf("Python Client() sees %s", got)
 	}
+	// list shows qstat's live letters; an element may still read "t" (transferring) for a
+	// moment after its engine registered, so wait for "r" with a deadline.
 	st := listOne(t, e)
-	if len(st.JobIDs) != 2 || st.Controller != "running" || len(st.Jobs) != 2 {
-		t.Fatalf("list: %+v", st)
-	}
-	if st.Jobs[1].State != "r×2" || st.Jobs[0].State != "r" {
-		t.Errorf("job states %+v, want qstat's r (twice for the 2-element array)", st.Jobs)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if len(st.JobIDs) != 2 || st.Controller != "running" || len(st.Jobs) != 2 {
+			t.Fatalf("list: %+v", st)
+		}
+		if st.Jobs[1].State == "r×2" && st.Jobs[0].State == "r" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job states %+v, want qstat's r (twice for the 2-element array)", st.Jobs)
+		}
+		time.Sleep(100 * time.Millisecond)
+		st = listOne(t, e)
 	}
 	q := sgeJobs(t)
 	for _, want := range []string{"ipcontroller-sgetest", "ipengine-sgetest-"} {
