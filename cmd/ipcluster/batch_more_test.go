@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -156,17 +155,6 @@ func TestCleanJobsCancelsJobsOfVanishedClusters(t *testing.T) {
 // Ctrl-C deletes it.
 func TestSGEHeldJobShowsPendingReason(t *testing.T) {
 	harness.SGE(t)
-	e := newEnv(t)
-	e.writeConfig("c.SGEEngineSetLauncher.extra_directives = ['-h']\n")
-	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "start", "-n", "2", "--engines=sge", "--cluster-id=sgeheld")
-	cmd.Env = e.environ()
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	drain := waitForLine(t, cmd, stderr, "pending (held", 2*time.Minute)
-	cmd.Process.Signal(syscall.SIGINT) // Ctrl-C deletes what was submitted
-	go drain()
-	cmd.Wait()
-	waitGone(t, "qstat", func() string { return sgeJobs(t) }, "sgeheld")
+	heldJobShowsPendingReason(t, "sge", "c.SGEEngineSetLauncher.extra_directives = ['-h']", "pending (held")
+	waitGone(t, "qstat", func() string { return sgeJobs(t) }, "held-sge")
 }
