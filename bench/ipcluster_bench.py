@@ -98,27 +98,32 @@ def run_variant(name, n):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def compare(variants, runs, run_variant, n, title):
+    """Runs every variant `runs` times (interleaved, so drift in machine load hits all alike)
+    and prints medians with ratios against the first variant, ipyparallel's."""
+    results = {v: ([], []) for v in variants}
+    for r in range(runs):
+        for v in variants:
+            s, t = run_variant(v, n)
+            results[v][0].append(s)
+            results[v][1].append(t)
+            print(f"run {r + 1}: {v:22s} start {s:6.2f} s  stop {t:6.2f} s", file=sys.stderr)
+    med = {v: (statistics.median(a), statistics.median(b)) for v, (a, b) in results.items()}
+    ref_start, ref_stop = med[variants[0]]
+    print(f"\n{title} (median of {runs} runs; ratio = Python's time / ours, >1 means ours is faster)")
+    print(f"{'variant':24s} {'start (s)':>10s} {'ratio':>7s} {'stop (s)':>10s} {'ratio':>7s}")
+    for v in variants:
+        s, t = med[v]
+        print(f"{v:24s} {s:10.2f} {ref_start / s:7.1f} {t:10.2f} {ref_stop / t:7.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("-n", type=int, default=4)
     args = ap.parse_args()
-    variants = ["python", "ours+python engines", "ours+go engines"]
-    results = {v: ([], []) for v in variants}
-    for r in range(args.runs):
-        for v in variants:
-            s, t = run_variant(v, args.n)
-            results[v][0].append(s)
-            results[v][1].append(t)
-            print(f"run {r + 1}: {v:22s} start {s:6.2f} s  stop {t:6.2f} s", file=sys.stderr)
-    med = {v: (statistics.median(a), statistics.median(b)) for v, (a, b) in results.items()}
-    py_start, py_stop = med["python"]
-    print(f"\nipcluster start -n {args.n} --daemonize until {args.n} engines registered, then ipcluster stop "
-          f"(median of {args.runs} runs; ratio = Python's time / ours, >1 means ours is faster)")
-    print(f"{'variant':24s} {'start (s)':>10s} {'ratio':>7s} {'stop (s)':>10s} {'ratio':>7s}")
-    for v in variants:
-        s, t = med[v]
-        print(f"{v:24s} {s:10.2f} {py_start / s:7.1f} {t:10.2f} {py_stop / t:7.1f}")
+    compare(["python", "ours+python engines", "ours+go engines"], args.runs, run_variant, args.n,
+            f"ipcluster start -n {args.n} --daemonize until {args.n} engines registered, then ipcluster stop")
 
 
 if __name__ == "__main__":

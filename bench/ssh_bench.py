@@ -12,7 +12,6 @@ and ours (one in-process SSH connection per host, SFTP, hosts in parallel). Medi
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ SSHD_USER = os.environ.get("SSHD_USER", "ipptest")
 HOSTS = [f"ipp-host{i}" for i in range(1, 9)]
 
 sys.path.insert(0, HERE)
-from ipcluster_bench import time_start_stop  # noqa: E402  (shared timing and clean-up)
+from ipcluster_bench import compare, time_start_stop  # noqa: E402  (shared timing, clean-up, report)
 
 CONFIG = """c = get_config()
 c.SSHEngineSetLauncher.engines = {engines!r}
@@ -62,22 +61,9 @@ def main():
     ap.add_argument("-n", type=int, default=16)
     args = ap.parse_args()
     subprocess.run([os.path.join(HERE, "..", "scripts", "setup-sshd.sh")], check=True, stdout=subprocess.DEVNULL)
-    variants = ["python", "ours"]
-    results = {v: ([], []) for v in variants}
-    for r in range(args.runs):
-        for v in variants:
-            s, t = run_variant(v, args.n)
-            results[v][0].append(s)
-            results[v][1].append(t)
-            print(f"run {r + 1}: {v:8s} start {s:6.2f} s  stop {t:6.2f} s", file=sys.stderr)
-    med = {v: (statistics.median(a), statistics.median(b)) for v, (a, b) in results.items()}
-    py_start, py_stop = med["python"]
-    print(f"\nipcluster start --engines=ssh -n {args.n} over {len(HOSTS)} host aliases until {args.n} Python engines "
-          f"registered, then ipcluster stop (median of {args.runs} runs; ratio = Python's time / ours, >1 means ours is faster)")
-    print(f"{'variant':24s} {'start (s)':>10s} {'ratio':>7s} {'stop (s)':>10s} {'ratio':>7s}")
-    for v in variants:
-        s, t = med[v]
-        print(f"{v:24s} {s:10.2f} {py_start / s:7.1f} {t:10.2f} {py_stop / t:7.1f}")
+    compare(["python", "ours"], args.runs, run_variant, args.n,
+            f"ipcluster start --engines=ssh -n {args.n} over {len(HOSTS)} host aliases until {args.n} "
+            "Python engines registered, then ipcluster stop")
 
 
 if __name__ == "__main__":

@@ -108,12 +108,16 @@ func (e *env) writeConfig(text string) {
 }
 
 // processes lists processes whose command line mentions the scratch directory.
-func (e *env) processes() []string {
+func (e *env) processes() []string { return processesMentioning(e.dir) }
+
+// processesMentioning lists live (not zombie) processes of any user whose command line
+// contains marker, as "pid: command line".
+func processesMentioning(marker string) []string {
 	var found []string
 	entries, _ := os.ReadDir("/proc")
 	for _, ent := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(e.dir)) {
+		if err != nil || !bytes.Contains(cmdline, []byte(marker)) {
 			continue
 		}
 		stat, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))

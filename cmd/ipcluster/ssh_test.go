@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -44,22 +43,7 @@ func (e *sshEnv) config(more string) {
 
 // remoteProcesses lists processes (of any user) whose command line names the remote
 // profile directory.
-func (e *sshEnv) remoteProcesses() []string {
-	var found []string
-	entries, _ := os.ReadDir("/proc")
-	for _, ent := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(filepath.Dir(e.rpd))) {
-			continue
-		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			continue
-		}
-		found = append(found, ent.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
-	}
-	return found
-}
+func (e *sshEnv) remoteProcesses() []string { return processesMentioning(filepath.Dir(e.rpd)) }
 
 func (e *sshEnv) assertNoRemoteProcesses() {
 	e.t.Helper()
