@@ -3,7 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 PY := /usr/bin/python3
 BIN := $(CURDIR)/bin
-export CGO_ENABLED := 1
+# Static binaries (no cgo, no libzmq): an engine can be copied to a compute node as is.
+export CGO_ENABLED := 0
 
 .PHONY: all deps build run vet test test-go test-compat fuzz bench clean
 

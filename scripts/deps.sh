@@ -5,7 +5,6 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(
-  libzmq3-dev pkg-config gcc libc6-dev   # cgo build of github.com/pebbe/zmq4
   python3-ipyparallel python3-jupyter-client python3-zmq  # the reference: real Client, ipengine, ipcontroller
   python3-pytest                          # compatibility tests against the real Python Client
   procps                                  # ps/pgrep for the process-table checks in tests

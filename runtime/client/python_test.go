@@ -146,6 +146,13 @@ func TestPythonEngines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// ipyparallel's engine reads control and shell on one event loop: when the sleep
+		// ends, a request right behind it may be dispatched before the abort is read, so the
+		// aborted request waits behind a second one.
+		between, err := c.ExecuteAsync(ctx, ids[:1], "print('runs')")
+		if err != nil {
+			t.Fatal(err)
+		}
 		queued, err := c.ExecuteAsync(ctx, ids[:1], "print('should not run')")
 		if err != nil {
 			t.Fatal(err)
@@ -155,6 +162,9 @@ func TestPythonEngines(t *testing.T) {
 		}
 		if _, err := futs[0].Wait(ctx); err != nil {
 			t.Errorf("running request: %v", err)
+		}
+		if r, err := between[0].Wait(ctx); err != nil || r.Stdout != "runs\n" {
+			t.Errorf("request between: %+v, %v", r, err)
 		}
 		r, err := queued[0].Wait(ctx)
 		if !errors.Is(err, client.ErrAborted) || r.Status != "aborted" || r.Stdout != "" {

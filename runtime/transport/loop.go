@@ -3,86 +3,84 @@ package transport
 import (
 	"container/heap"
 	"context"
-	"fmt"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
-
-	zmq "github.com/pebbe/zmq4"
 )
-
-func msToDuration(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 // Handler receives one multipart message from a socket of the loop.
 type Handler func(frames [][]byte)
 
 // Loop runs handlers for the messages of its sockets, timers, and functions posted from
-// other goroutines, all on one goroutine: the state they touch needs no locks.
+// other goroutines, all on one goroutine: the state they touch needs no locks. Messages sent
+// on the loop's sockets are written once per iteration, so a burst of replies to one peer
+// costs one system call.
 type Loop struct {
 	ctx      *Context
-	poller   *zmq.Poller
 	sockets  []*Socket // every socket the loop owns (closed when Run returns)
-	polled   []*Socket // those with handlers, in poller order after the wake socket
+	polled   []*Socket // those with handlers
 	handlers []Handler // handlers of polled
 
-	wakeRecv *zmq.Socket // inproc PAIR read by the loop
-	wakeMu   sync.Mutex
-	wakeSend *zmq.Socket // inproc PAIR written by Post, under wakeMu
-	posted   []func()
-
+	wake    chan struct{} // a message or a posted function is waiting
+	postMu  sync.Mutex
+	posted  []func()
+	dirty   []*peer // peers with messages to flush (loop goroutine only)
+	batch   [][][]byte
 	timers  timerHeap
 	timerID uint64
 	stop    bool
-	running atomic.Bool
 }
-
-var loopSeq atomic.Uint64
 
 // NewLoop makes a loop on ctx.
 func NewLoop(ctx *Context) (*Loop, error) {
-	l := &Loop{ctx: ctx, poller: zmq.NewPoller()}
-	name := fmt.Sprintf("inproc://loop-wake-%d", loopSeq.Add(1))
-	var err error
-	if l.wakeRecv, err = ctx.z.NewSocket(zmq.PAIR); err != nil {
-		return nil, err
-	}
-	if err = l.wakeRecv.Bind(name); err != nil {
-		return nil, err
-	}
-	if l.wakeSend, err = ctx.z.NewSocket(zmq.PAIR); err != nil {
-		return nil, err
-	}
-	if err = l.wakeSend.Connect(name); err != nil {
-		return nil, err
-	}
-	l.poller.Add(l.wakeRecv, zmq.POLLIN)
-	return l, nil
+	return &Loop{ctx: ctx, wake: make(chan struct{}, 1)}, nil
 }
 
 // Context returns the loop's context.
 func (l *Loop) Context() *Context { return l.ctx }
 
 // Add registers s; h runs on the loop for each message s receives. A nil h only keeps the
-// socket owned by the loop (for send-only sockets).
+// socket owned by the loop (for send-only sockets). From now on, use s only on the loop.
 func (l *Loop) Add(s *Socket, h Handler) {
+	s.loop = l
 	l.sockets = append(l.sockets, s)
 	if h != nil {
 		l.polled = append(l.polled, s)
 		l.handlers = append(l.handlers, h)
-		l.poller.Add(s.z, zmq.POLLIN)
+	}
+	l.signal() // messages may have arrived before Add
+}
+
+// signal wakes the loop (from any goroutine).
+func (l *Loop) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
 // Post runs f on the loop. Safe from any goroutine; f runs in the order posted.
 func (l *Loop) Post(f func()) {
-	l.wakeMu.Lock()
-	defer l.wakeMu.Unlock()
-	first := len(l.posted) == 0
+	l.postMu.Lock()
 	l.posted = append(l.posted, f)
-	if first && l.wakeSend != nil {
-		l.wakeSend.SendBytes([]byte{1}, zmq.DONTWAIT)
+	l.postMu.Unlock()
+	l.signal()
+}
+
+// markDirty queues p for the end-of-iteration flush.
+func (l *Loop) markDirty(p *peer) {
+	if !p.dirty {
+		p.dirty = true
+		l.dirty = append(l.dirty, p)
 	}
+}
+
+func (l *Loop) flush() {
+	for i, p := range l.dirty {
+		p.dirty = false
+		p.flush()
+		l.dirty[i] = nil
+	}
+	l.dirty = l.dirty[:0]
 }
 
 // Timer is a pending call scheduled with After.
@@ -111,76 +109,62 @@ func (l *Loop) Stop() { l.stop = true }
 // Run serves the loop until Stop or ctx is done, then closes every socket of the loop (each
 // with its linger) and returns. The context itself is left to the caller to Term.
 func (l *Loop) Run(ctx context.Context) error {
-	l.running.Store(true)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			l.Post(l.Stop)
-		case <-done:
-		}
-	}()
 	defer l.closeAll()
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
 	for !l.stop {
-		timeout := time.Duration(-1)
-		if t := l.nextTimer(); t != nil {
-			timeout = time.Until(t.at)
-			if timeout < 0 {
-				timeout = 0
-			}
-		}
-		polled, err := l.poller.PollAll(timeout)
-		if err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // EINTR: a signal arrived; poll again
-				continue
-			}
-			return fmt.Errorf("poll: %w", err)
-		}
-		for i, p := range polled {
-			if p.Events&zmq.POLLIN == 0 {
-				continue
-			}
-			if i == 0 {
-				l.runPosted()
-				continue
-			}
-			l.drain(i - 1)
+		l.runPosted()
+		more := false
+		for i := range l.polled {
 			if l.stop {
 				return nil
 			}
+			more = l.drain(i) || more
+		}
+		if l.stop {
+			return nil
 		}
 		l.runTimers()
+		l.flush()
+		if more || l.stop {
+			continue
+		}
+		var timeout <-chan time.Time
+		if t := l.nextTimer(); t != nil {
+			wait.Reset(max(time.Until(t.at), 0))
+			timeout = wait.C
+		}
+		select {
+		case <-l.wake:
+		case <-timeout:
+		case <-ctx.Done():
+			return nil
+		}
 	}
 	return nil
 }
 
-// drain handles the messages waiting on the socket at poller index i (offset by the wake
-// socket), up to a batch, so that one busy socket cannot starve the others.
-func (l *Loop) drain(i int) {
+// drain handles the messages waiting on polled socket i, up to a batch, so that one busy
+// socket cannot starve the others; it says whether more are waiting.
+func (l *Loop) drain(i int) bool {
 	s, h := l.polled[i], l.handlers[i]
-	for range 256 {
-		frames, ok, err := s.TryRecv()
-		if err != nil || !ok {
-			return
-		}
+	var more bool
+	l.batch, more = s.popBatch(l.batch[:0], 256)
+	for j, frames := range l.batch {
+		l.batch[j] = nil
 		h(frames)
 		if l.stop {
-			return
+			return false
 		}
 	}
+	return more
 }
 
 func (l *Loop) runPosted() {
-	for {
-		if _, err := l.wakeRecv.RecvBytes(zmq.DONTWAIT); err != nil {
-			break
-		}
-	}
-	l.wakeMu.Lock()
+	l.postMu.Lock()
 	fs := l.posted
 	l.posted = nil
-	l.wakeMu.Unlock()
+	l.postMu.Unlock()
 	for _, f := range fs {
 		f()
 	}
@@ -208,16 +192,13 @@ func (l *Loop) runTimers() {
 	}
 }
 
+// closeAll writes what the loop's sockets still hold and closes them.
 func (l *Loop) closeAll() {
+	l.flush()
 	for _, s := range l.sockets {
 		s.Close()
 	}
 	l.sockets, l.polled, l.handlers = nil, nil, nil
-	l.wakeMu.Lock()
-	l.wakeSend.Close()
-	l.wakeSend = nil
-	l.wakeMu.Unlock()
-	l.wakeRecv.Close()
 }
 
 type timerHeap []*Timer

@@ -1,157 +1,493 @@
-// Package transport is the only package that touches ZeroMQ (github.com/pebbe/zmq4, cgo over
-// libzmq). It offers sockets and an event loop that owns them: ZeroMQ sockets are not safe
-// for concurrent use, so every socket of a Loop is read and written on the loop's goroutine.
+// Package transport speaks ZeroMQ's wire protocol (ZMTP 3, NULL mechanism, over TCP) in pure
+// Go: ROUTER, DEALER, PUB and SUB sockets that interoperate with libzmq's (pyzmq, hence the
+// Python ipyparallel Client, controller and engines), and an event loop that owns them.
+//
+// Why not libzmq: through cgo, every message crossed into C and to libzmq's I/O thread and
+// back, which cost more than the controller's own work per task; written here, a message is
+// one append to a buffer and the loop flushes each connection once per batch. The programs
+// also need no libzmq at run time, so an engine binary can be copied to a compute node.
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
-
-	zmq "github.com/pebbe/zmq4"
+	"sync"
+	"time"
 )
 
 // Kind is a ZeroMQ socket type.
-type Kind = zmq.Type
+type Kind int
 
 // Socket kinds used by the protocol.
 const (
-	Router = zmq.ROUTER
-	Dealer = zmq.DEALER
-	Pub    = zmq.PUB
-	Sub    = zmq.SUB
-	XPub   = zmq.XPUB
-	Pair   = zmq.PAIR
+	Router Kind = iota + 1
+	Dealer
+	Pub
+	Sub
 )
 
 // ErrUnroutable is returned by Send on a mandatory ROUTER when the peer is not connected.
 var ErrUnroutable = errors.New("peer not connected")
 
-// Context owns ZeroMQ's I/O threads. Close every socket before Term.
-type Context struct{ z *zmq.Context }
+// ErrClosed is returned by Recv on a closed socket.
+var ErrClosed = errors.New("socket closed")
 
-// NewContext makes a context.
-func NewContext() (*Context, error) {
-	z, err := zmq.NewContext()
-	if err != nil {
-		return nil, fmt.Errorf("zmq context: %w", err)
-	}
-	return &Context{z: z}, nil
-}
+// reconnectInterval is how long a connecting socket waits before dialling again (libzmq's
+// default ZMQ_RECONNECT_IVL).
+const reconnectInterval = 100 * time.Millisecond
 
-// Term waits for every socket to be closed and ends the context.
-func (c *Context) Term() error { return c.z.Term() }
-
-// Socket is one ZeroMQ socket. Use it from one goroutine at a time.
+// Socket is one ZeroMQ-compatible socket. Its owner (one goroutine at a time, or the loop it
+// was added to) sends and receives; connections are served by goroutines of their own.
 type Socket struct {
-	z    *zmq.Socket
+	ctx  *Context
 	kind Kind
+	loop *Loop // set by Loop.Add: sends are flushed once per loop iteration
+
+	mu        sync.Mutex
+	identity  []byte
+	mandatory bool
+	linger    time.Duration
+	subs      [][]byte // SUB: our subscriptions, sent to every peer
+	peers     []*peer
+	byID      map[string]*peer // ROUTER: peers by routing id
+	next      int              // DEALER: round-robin position
+	pending   []byte           // DEALER: messages sent before any peer connected
+	inbox     [][][]byte
+	head      int // first unread message of inbox
+	avail     chan struct{}
+	listeners []net.Listener
+	closed    bool
+
+	closeCtx context.Context // done when the socket closes: stops dialers and handshakes
+	cancel   context.CancelFunc
+	targets  []*peer // PUB send scratch
 }
 
-// NewSocket makes a socket with unlimited high-water marks (as ipyparallel sets them) and a
-// short linger, so that closing never hangs on an absent peer.
+// NewSocket makes a socket with unlimited queues (as ipyparallel sets its high-water marks)
+// and a short linger, so that closing never hangs on an absent peer.
 func (c *Context) NewSocket(kind Kind) (*Socket, error) {
-	z, err := c.z.NewSocket(kind)
-	if err != nil {
-		return nil, fmt.Errorf("zmq socket: %w", err)
+	if _, ok := socketTypeNames[kind]; !ok {
+		return nil, fmt.Errorf("socket kind %d is not supported", kind)
 	}
-	s := &Socket{z: z, kind: kind}
-	for _, set := range []func(int) error{z.SetSndhwm, z.SetRcvhwm} {
-		if err := set(0); err != nil {
-			z.Close()
-			return nil, err
-		}
+	s := &Socket{ctx: c, kind: kind, linger: 500 * time.Millisecond, avail: make(chan struct{}, 1)}
+	if kind == Router {
+		s.byID = map[string]*peer{}
 	}
-	if err := z.SetLinger(500e6); err != nil { // 500 ms, in nanoseconds
-		z.Close()
-		return nil, err
-	}
+	s.closeCtx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
 
-// SetIdentity sets the routing id announced to peers.
-func (s *Socket) SetIdentity(id []byte) error { return s.z.SetIdentity(string(id)) }
+// SetIdentity sets the routing id announced to peers. Call it before Bind or Connect.
+func (s *Socket) SetIdentity(id []byte) error {
+	if len(id) > 255 {
+		return errors.New("identity longer than 255 bytes")
+	}
+	s.mu.Lock()
+	s.identity = append([]byte(nil), id...)
+	s.mu.Unlock()
+	return nil
+}
 
 // SetMandatory makes a ROUTER report unroutable messages (ErrUnroutable) instead of dropping
 // them silently.
-func (s *Socket) SetMandatory() error { return s.z.SetRouterMandatory(1) }
+func (s *Socket) SetMandatory() error {
+	s.mu.Lock()
+	s.mandatory = true
+	s.mu.Unlock()
+	return nil
+}
+
+// SetLinger sets how long Close keeps writing queued messages.
+func (s *Socket) SetLinger(ms int) error {
+	s.mu.Lock()
+	s.linger = time.Duration(ms) * time.Millisecond
+	s.mu.Unlock()
+	return nil
+}
 
 // Subscribe subscribes a SUB socket to a topic prefix ("" for everything).
-func (s *Socket) Subscribe(prefix string) error { return s.z.SetSubscribe(prefix) }
-
-// Bind binds to transport://ip:port; port 0 picks a free port. It returns the bound port.
-func (s *Socket) Bind(transport, ip string, port int) (int, error) {
-	host := ip
-	if host == "" || host == "*" || host == "0.0.0.0" {
-		host = "*"
+func (s *Socket) Subscribe(prefix string) error {
+	if s.kind != Sub {
+		return errors.New("subscribe: not a SUB socket")
 	}
-	p := "*"
-	if port > 0 {
-		p = strconv.Itoa(port)
-	}
-	if err := s.z.Bind(transport + "://" + host + ":" + p); err != nil {
-		return 0, fmt.Errorf("bind %s://%s:%s: %w", transport, host, p, err)
-	}
-	ep, err := s.z.GetLastEndpoint()
-	if err != nil {
-		return 0, err
-	}
-	_, portText, err := net.SplitHostPort(strings.TrimPrefix(ep, transport+"://"))
-	if err != nil {
-		return 0, fmt.Errorf("parse endpoint %s: %w", ep, err)
-	}
-	return strconv.Atoi(portText)
-}
-
-// BindEndpoint binds to a full endpoint such as inproc://name.
-func (s *Socket) BindEndpoint(ep string) error { return s.z.Bind(ep) }
-
-// Connect connects to an endpoint such as tcp://127.0.0.1:5555.
-func (s *Socket) Connect(ep string) error {
-	if err := s.z.Connect(ep); err != nil {
-		return fmt.Errorf("connect %s: %w", ep, err)
+	s.mu.Lock()
+	s.subs = append(s.subs, []byte(prefix))
+	peers := append([]*peer(nil), s.peers...)
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.queue(func(b []byte) []byte { return appendFrame(b, append([]byte{1}, prefix...), 0) })
+		p.flush()
 	}
 	return nil
 }
 
-// Send sends a multipart message.
-func (s *Socket) Send(frames [][]byte) error {
-	last := len(frames) - 1
-	for i, f := range frames {
-		flag := zmq.SNDMORE
-		if i == last {
-			flag = 0
+// Bind listens on transport://ip:port; port 0 picks a free port. It returns the bound port.
+func (s *Socket) Bind(transport, ip string, port int) (int, error) {
+	if transport != "tcp" {
+		return 0, fmt.Errorf("bind: transport %q is not supported (use tcp)", transport)
+	}
+	host := ip
+	if host == "" || host == "*" {
+		host = "0.0.0.0"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return 0, fmt.Errorf("bind tcp://%s:%d: %w", ip, port, err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return 0, ErrClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+	s.ctx.wg.Add(1)
+	go s.accept(ln)
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any).
+func (s *Socket) BindEndpoint(ep string) error {
+	host, port, err := splitEndpoint(ep)
+	if err != nil {
+		return err
+	}
+	n := 0
+	if port != "*" {
+		if n, err = strconv.Atoi(port); err != nil {
+			return fmt.Errorf("endpoint %s: bad port", ep)
 		}
-		if _, err := s.z.SendBytes(f, flag); err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EHOSTUNREACH) {
+	}
+	_, err = s.Bind("tcp", host, n)
+	return err
+}
+
+// Connect connects to an endpoint such as tcp://127.0.0.1:5555, in the background: like
+// libzmq, it keeps dialling (and redialling after a disconnection) until the socket closes.
+func (s *Socket) Connect(ep string) error {
+	host, port, err := splitEndpoint(ep)
+	if err != nil {
+		return err
+	}
+	if port == "*" || port == "0" {
+		return fmt.Errorf("connect %s: a port is needed", ep)
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	s.ctx.wg.Add(1)
+	go s.dial(net.JoinHostPort(host, port))
+	return nil
+}
+
+func splitEndpoint(ep string) (host, port string, err error) {
+	rest, ok := strings.CutPrefix(ep, "tcp://")
+	if !ok {
+		return "", "", fmt.Errorf("endpoint %s: only tcp:// is supported", ep)
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i < 0 {
+		return "", "", fmt.Errorf("endpoint %s: no port", ep)
+	}
+	host, port = strings.Trim(rest[:i], "[]"), rest[i+1:]
+	if host == "*" {
+		host = ""
+	}
+	return host, port, nil
+}
+
+func (s *Socket) accept(ln net.Listener) {
+	defer s.ctx.wg.Done()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return // the listener was closed
+		}
+		s.ctx.wg.Add(1)
+		go func() {
+			defer s.ctx.wg.Done()
+			if p := s.open(conn); p != nil {
+				p.run()
+			}
+		}()
+	}
+}
+
+func (s *Socket) dial(addr string) {
+	defer s.ctx.wg.Done()
+	dialer := net.Dialer{Timeout: 5 * time.Second}
+	for {
+		if conn, err := dialer.DialContext(s.closeCtx, "tcp", addr); err == nil {
+			if p := s.open(conn); p != nil {
+				p.run()
+			}
+		}
+		select {
+		case <-s.closeCtx.Done():
+			return
+		case <-time.After(reconnectInterval):
+		}
+	}
+}
+
+// open completes the handshake on a new connection and attaches the peer, or closes the
+// connection and returns nil.
+func (s *Socket) open(conn net.Conn) *peer {
+	stop := context.AfterFunc(s.closeCtx, func() { conn.Close() })
+	p, err := s.handshake(conn)
+	if !stop() || err != nil || !s.attach(p) {
+		conn.Close()
+		return nil
+	}
+	p.flush()
+	return p
+}
+
+// attach adds a handshaken peer: a ROUTER indexes it by routing id (refusing a second
+// connection with an id in use, as libzmq does), a SUB sends it our subscriptions, a DEALER
+// hands it what was sent before any peer connected.
+func (s *Socket) attach(p *peer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.kind == Router {
+		if _, taken := s.byID[string(p.identity)]; taken {
+			return false
+		}
+		s.byID[string(p.identity)] = p
+	}
+	s.peers = append(s.peers, p)
+	switch s.kind {
+	case Sub:
+		for _, sub := range s.subs {
+			p.wbuf = appendFrame(p.wbuf, append([]byte{1}, sub...), 0)
+		}
+	case Dealer:
+		p.wbuf, s.pending = append(p.wbuf, s.pending...), nil
+	}
+	return true
+}
+
+// detach forgets an ended peer.
+func (s *Socket) detach(p *peer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, q := range s.peers {
+		if q == p {
+			s.peers = append(s.peers[:i], s.peers[i+1:]...)
+			break
+		}
+	}
+	if s.kind == Router && s.byID[string(p.identity)] == p {
+		delete(s.byID, string(p.identity))
+	}
+}
+
+// deliver takes a message read from p.
+func (s *Socket) deliver(p *peer, msg [][]byte) {
+	switch s.kind {
+	case Pub:
+		if len(msg) == 1 && len(msg[0]) > 0 && msg[0][0] <= 1 { // subscription messages
+			s.subscription(p, msg[0][0] == 1, msg[0][1:])
+		}
+		return
+	case Router:
+		msg = append([][]byte{p.identity}, msg...)
+	case Sub:
+		s.mu.Lock()
+		wanted := false
+		for _, sub := range s.subs {
+			if len(msg[0]) >= len(sub) && string(msg[0][:len(sub)]) == string(sub) {
+				wanted = true
+				break
+			}
+		}
+		s.mu.Unlock()
+		if !wanted {
+			return
+		}
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	first := len(s.inbox) == s.head
+	s.inbox = append(s.inbox, msg)
+	s.mu.Unlock()
+	if first {
+		select {
+		case s.avail <- struct{}{}:
+		default:
+		}
+		if s.loop != nil {
+			s.loop.signal()
+		}
+	}
+}
+
+func (s *Socket) subscription(p *peer, subscribe bool, topic []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if subscribe {
+		p.subs = append(p.subs, append([]byte(nil), topic...))
+		return
+	}
+	for i, sub := range p.subs {
+		if string(sub) == string(topic) {
+			p.subs = append(p.subs[:i], p.subs[i+1:]...)
+			return
+		}
+	}
+}
+
+// Send sends a multipart message: on a ROUTER the first frame names the peer; a DEALER
+// takes turns among its peers (and keeps messages until one connects); a PUB sends to the
+// peers subscribed to a prefix of the first frame. The frames are copied: the caller may
+// reuse them.
+func (s *Socket) Send(frames [][]byte) error {
+	switch s.kind {
+	case Router:
+		if len(frames) < 2 {
+			return errors.New("send: a ROUTER message needs a routing id and a body")
+		}
+		s.mu.Lock()
+		p, mandatory := s.byID[string(frames[0])], s.mandatory
+		s.mu.Unlock()
+		if p == nil {
+			if mandatory {
 				return ErrUnroutable
 			}
-			return err
+			return nil
 		}
+		s.enqueue(p, frames[1:])
+	case Dealer:
+		s.mu.Lock()
+		if len(s.peers) == 0 {
+			s.pending = appendMessage(s.pending, frames)
+			s.mu.Unlock()
+			return nil
+		}
+		p := s.peers[s.next%len(s.peers)]
+		s.next++
+		s.mu.Unlock()
+		s.enqueue(p, frames)
+	case Pub:
+		if len(frames) == 0 {
+			return nil
+		}
+		s.mu.Lock()
+		s.targets = s.targets[:0]
+		for _, p := range s.peers {
+			if p.matches(frames[0]) {
+				s.targets = append(s.targets, p)
+			}
+		}
+		targets := s.targets
+		s.mu.Unlock()
+		for _, p := range targets {
+			s.enqueue(p, frames)
+		}
+	default:
+		return errors.New("send: not possible on a SUB socket")
 	}
 	return nil
+}
+
+// enqueue encodes a message for p; the loop flushes it at the end of its iteration, a
+// socket outside a loop flushes at once.
+func (s *Socket) enqueue(p *peer, frames [][]byte) {
+	p.queue(func(b []byte) []byte { return appendMessage(b, frames) })
+	if s.loop != nil {
+		s.loop.markDirty(p)
+		return
+	}
+	p.flush()
 }
 
 // Recv blocks for one multipart message.
-func (s *Socket) Recv() ([][]byte, error) { return s.z.RecvMessageBytes(0) }
+func (s *Socket) Recv() ([][]byte, error) {
+	for {
+		if msg, ok := s.pop(); ok {
+			return msg, nil
+		}
+		select {
+		case <-s.avail:
+		case <-s.closeCtx.Done():
+			return nil, ErrClosed
+		}
+	}
+}
 
 // TryRecv returns the next message, or ok=false when none is waiting.
 func (s *Socket) TryRecv() (frames [][]byte, ok bool, err error) {
-	frames, err = s.z.RecvMessageBytes(zmq.DONTWAIT)
-	if err != nil {
-		if zmq.AsErrno(err) == zmq.Errno(syscall.EAGAIN) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	return frames, true, nil
+	frames, ok = s.pop()
+	return frames, ok, nil
 }
 
-// SetLinger sets how long Close waits to deliver queued messages.
-func (s *Socket) SetLinger(ms int) error { return s.z.SetLinger(msToDuration(ms)) }
+func (s *Socket) pop() ([][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.head == len(s.inbox) {
+		return nil, false
+	}
+	msg := s.inbox[s.head]
+	s.inbox[s.head] = nil
+	s.head++
+	if s.head == len(s.inbox) {
+		s.inbox, s.head = s.inbox[:0], 0
+	}
+	return msg, true
+}
 
-// Close closes the socket.
-func (s *Socket) Close() error { return s.z.Close() }
+// popBatch takes up to max waiting messages at once (for the loop), and says whether more
+// are left.
+func (s *Socket) popBatch(into [][][]byte, max int) ([][][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(len(s.inbox)-s.head, max)
+	into = append(into, s.inbox[s.head:s.head+n]...)
+	clear(s.inbox[s.head : s.head+n])
+	s.head += n
+	if s.head == len(s.inbox) {
+		s.inbox, s.head = s.inbox[:0], 0
+		return into, false
+	}
+	return into, true
+}
+
+// Close closes the socket: listeners and dialers stop at once, and each connection keeps
+// writing what it holds for the linger time (Context.Term waits for that).
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	deadline := time.Now().Add(s.linger)
+	listeners, peers := s.listeners, append([]*peer(nil), s.peers...)
+	s.inbox, s.head = nil, 0
+	s.mu.Unlock()
+	s.cancel()
+	for _, ln := range listeners {
+		ln.Close()
+	}
+	for _, p := range peers {
+		p.linger(deadline)
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// handshakeTimeout bounds the greeting and READY exchange of a new connection.
+const handshakeTimeout = 10 * time.Second
+
+// peer is one ZMTP connection of a socket. A reader goroutine parses incoming messages and
+// hands them to the socket; outgoing messages are appended to wbuf by the socket's owner
+// and written with a non-blocking write, and what the kernel does not take at once is
+// written by the peer's writer goroutine, so that the owner never blocks on a slow peer.
+type peer struct {
+	sock     *Socket
+	conn     net.Conn
+	raw      syscall.RawConn
+	r        *bufio.Reader
+	identity []byte   // routing id (ROUTER sockets)
+	subs     [][]byte // the peer's subscriptions (PUB sockets), under sock.mu
+
+	wmu     sync.Mutex
+	wbuf    []byte // encoded messages not yet written
+	spare   []byte // a drained buffer kept for reuse
+	writing bool   // the writer goroutine is draining wbuf
+	kick    chan struct{}
+	closing atomic.Bool // the socket is closing: drain wbuf, then close
+	dirty   bool        // on the loop's flush list (loop goroutine only)
+
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// handshake exchanges greetings and READY commands on a new connection.
+func (s *Socket) handshake(conn net.Conn) (*peer, error) {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	s.mu.Lock()
+	out := appendReady(slices.Clone(greeting), s.kind, s.identity)
+	s.mu.Unlock()
+	if _, err := conn.Write(out); err != nil {
+		return nil, err
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
+	g := make([]byte, greetingSize)
+	if _, err := io.ReadFull(r, g); err != nil {
+		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	if err := checkGreeting(g); err != nil {
+		return nil, err
+	}
+	flags, body, err := readFrame(r)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	cmd, err := parseCommand(body)
+	if err != nil || flags&flagCommand == 0 {
+		return nil, errors.New("handshake: expected a READY command")
+	}
+	if cmd.name == "ERROR" {
+		return nil, fmt.Errorf("peer refused the connection: %q", cmd.body)
+	}
+	if cmd.name != "READY" {
+		return nil, fmt.Errorf("handshake: expected READY, got %q", cmd.name)
+	}
+	props, err := parseProperties(cmd.body)
+	if err != nil {
+		return nil, err
+	}
+	if t := string(props["Socket-Type"]); !slices.Contains(compatiblePeers[s.kind], t) {
+		return nil, fmt.Errorf("a %s socket cannot talk to a %q peer", socketTypeNames[s.kind], t)
+	}
+	conn.SetDeadline(time.Time{})
+	p := &peer{sock: s, conn: conn, r: r, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if p.raw, err = sc.SyscallConn(); err != nil {
+			return nil, err
+		}
+	}
+	if s.kind == Router {
+		p.identity = slices.Clone(props["Identity"])
+		if len(p.identity) == 0 {
+			p.identity = s.ctx.newRoutingID()
+		}
+	}
+	return p, nil
+}
+
+// run serves an attached peer until its connection ends; it returns when the reader stops.
+func (p *peer) run() {
+	p.sock.ctx.wg.Add(1)
+	go func() {
+		defer p.sock.ctx.wg.Done()
+		p.writer()
+	}()
+	var msg [][]byte
+	for {
+		flags, body, err := readFrame(p.r)
+		if err != nil {
+			p.end()
+			return
+		}
+		if flags&flagCommand != 0 {
+			if !p.onCommand(body) {
+				p.end()
+				return
+			}
+			continue
+		}
+		msg = append(msg, body)
+		if flags&flagMore == 0 {
+			p.sock.deliver(p, msg)
+			msg = nil
+		}
+	}
+}
+
+// onCommand handles a command after the handshake; false ends the connection.
+func (p *peer) onCommand(frame []byte) bool {
+	cmd, err := parseCommand(frame)
+	if err != nil {
+		return false
+	}
+	switch cmd.name {
+	case "PING": // ZMTP 3.1 heartbeat: answer with the context it carries
+		if len(cmd.body) >= 2 {
+			pong := append([]byte{4}, "PONG"...)
+			p.queue(func(b []byte) []byte { return appendFrame(b, append(pong, cmd.body[2:]...), flagCommand) })
+			p.flush()
+		}
+	case "SUBSCRIBE", "CANCEL": // ZMTP 3.1 subscriptions
+		if p.sock.kind == Pub {
+			p.sock.subscription(p, cmd.name == "SUBSCRIBE", cmd.body)
+		}
+	case "ERROR":
+		return false
+	}
+	return true
+}
+
+// queue appends encoded bytes to the peer's output.
+func (p *peer) queue(encode func([]byte) []byte) {
+	p.wmu.Lock()
+	p.wbuf = encode(p.wbuf)
+	p.wmu.Unlock()
+}
+
+// flush writes what the kernel takes now and leaves the rest to the writer goroutine.
+func (p *peer) flush() {
+	p.wmu.Lock()
+	if p.writing || len(p.wbuf) == 0 {
+		p.wmu.Unlock()
+		return
+	}
+	n, err := p.tryWrite(p.wbuf)
+	switch {
+	case err != nil:
+		p.wbuf = p.wbuf[:0]
+	case n == len(p.wbuf):
+		p.wbuf = p.wbuf[:0]
+	default:
+		p.wbuf = p.wbuf[:copy(p.wbuf, p.wbuf[n:])]
+		p.writing = true
+		p.wake()
+	}
+	p.wmu.Unlock()
+	if err != nil {
+		p.end()
+	}
+}
+
+func (p *peer) wake() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// tryWrite writes without waiting: it returns how much the kernel took.
+func (p *peer) tryWrite(b []byte) (int, error) {
+	if p.raw == nil {
+		return 0, nil // not a socket: the writer goroutine does it
+	}
+	var n int
+	var werr error
+	err := p.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		n = 0
+	}
+	if werr == syscall.EAGAIN {
+		werr = nil
+	}
+	return n, werr
+}
+
+// writer drains wbuf with blocking writes when flush could not, and, once the socket is
+// closing, writes what is left (within the linger deadline) and closes the connection.
+func (p *peer) writer() {
+	for {
+		select {
+		case <-p.kick:
+		case <-p.done:
+			return
+		}
+		for {
+			p.wmu.Lock()
+			if len(p.wbuf) == 0 {
+				p.writing = false
+				p.wmu.Unlock()
+				break
+			}
+			buf := p.wbuf
+			p.wbuf, p.spare = p.spare[:0], nil
+			p.writing = true
+			p.wmu.Unlock()
+			if _, err := p.conn.Write(buf); err != nil {
+				p.end()
+				return
+			}
+			p.wmu.Lock()
+			if cap(buf) <= 1<<20 {
+				p.spare = buf[:0]
+			}
+			p.wmu.Unlock()
+		}
+		if p.closing.Load() {
+			p.end()
+			return
+		}
+	}
+}
+
+// linger makes the peer write what it holds until deadline, then close.
+func (p *peer) linger(deadline time.Time) {
+	p.conn.SetWriteDeadline(deadline)
+	p.closing.Store(true)
+	p.wake()
+}
+
+// end closes the connection (once) and detaches the peer from its socket.
+func (p *peer) end() {
+	p.doneOnce.Do(func() {
+		close(p.done)
+		p.conn.Close()
+		p.sock.detach(p)
+	})
+}
+
+// matches says whether a PUB peer subscribed to a prefix of topic.
+func (p *peer) matches(topic []byte) bool {
+	for _, s := range p.subs {
+		if bytes.HasPrefix(topic, s) {
+			return true
+		}
+	}
+	return false
+}
