@@ -28,6 +28,10 @@ const (
 )
 
 func main() {
+	if engine.IsGuard() { // started by an engine to stop its command's processes if it dies
+		engine.RunGuard(os.Stdin)
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// For performance work: IPENGINE_CPUPROFILE=prefix writes prefix.<pid> (a pprof CPU profile).
@@ -80,6 +84,9 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	}
 	log.Info("using connection info", "from", where)
 	s.cfg.Info = info
+	if self, err := os.Executable(); err == nil {
+		s.cfg.GuardProgram = self
+	}
 	e, err := engine.New(s.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
@@ -105,7 +112,8 @@ IPP_CLUSTER_ID set. Output streams back while the command runs; a non-zero exit 
   view.execute('hostname', block=True).stdout      # from ipyparallel's Client
 
 It stops on shutdown requests, SIGINT/SIGTERM (stopping the running command), or when the
-controller's heartbeats stop.
+controller's heartbeats stop. If it is killed outright (SIGKILL), a small guard process it started
+with the first command stops what that command left running.
 
 Options:
 ` + profiles.Usage(options) + `

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -254,17 +255,28 @@ func testShellEngines(t *testing.T, ctx context.Context, c *client.Client, cl *c
 			t.Fatal(err)
 		}
 		victim := findProc(t, cl, pids[0].Stdout)
-		// exec: the sleep itself is the engine's child, so it dies with the engine (a grandchild
-		// would outlive a SIGKILLed engine)
-		task, err := c.Submit(ctx, "exec sleep 120", client.TaskOptions{Targets: []int{victimID}})
+		// the sleep is a grandchild of the engine (the shell waits for it): the engine's guard
+		// must stop it when the engine dies. Whichever request runs first writes the pid.
+		pidFile := filepath.Join(t.TempDir(), "sleep.pid")
+		code := "sleep 300 & echo $! > " + pidFile + "; wait"
+		task, err := c.Submit(ctx, code, client.TaskOptions{Targets: []int{victimID}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		direct, err := c.ExecuteAsync(ctx, []int{victimID}, "exec sleep 120")
+		direct, err := c.ExecuteAsync(ctx, []int{victimID}, code)
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitQueued(t, c, victimID, 1, 1)
+		var grandchild int
+		err = clienttest.WaitUntil(ctx, 10*time.Millisecond, "the task's sleep to start", func() (bool, error) {
+			data, _ := os.ReadFile(pidFile)
+			grandchild, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+			return grandchild > 0, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := victim.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -275,6 +287,15 @@ func testShellEngines(t *testing.T, ctx context.Context, c *client.Client, cl *c
 		}
 		err = clienttest.WaitUntil(ctx, 20*time.Millisecond, "the engine to be dropped", func() (bool, error) {
 			return len(c.IDs()) == len(ids)-1, nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		// the guard stops it within the kill grace (3 s), long before the sleep would end
+		bounded, cancelBounded := context.WithTimeout(ctx, 15*time.Second)
+		defer cancelBounded()
+		err = clienttest.WaitUntil(bounded, 20*time.Millisecond, "the killed engine's grandchild to be stopped", func() (bool, error) {
+			return !clienttest.ProcessAlive(grandchild), nil
 		})
 		if err != nil {
 			t.Error(err)

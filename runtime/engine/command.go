@@ -77,6 +77,7 @@ func (e *Engine) startJob(req *request, code string) (*job, error) {
 		return nil, fmt.Errorf("start %s: %w", strings.Join(shell, " "), err)
 	}
 	j := &job{req: req, code: code, cmd: cmd, pgid: cmd.Process.Pid}
+	e.guardGroup(j.pgid)
 	var pumps sync.WaitGroup
 	pumps.Add(2)
 	go j.pump(e, outR, "stdout", &pumps)

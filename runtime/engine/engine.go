@@ -48,6 +48,9 @@ type Config struct {
 	RegistrationTimeout time.Duration // wait for registration_reply; default 10 s
 	MaxHeartbeatMisses  int           // checks (every hb_period+500 ms) without a ping before leaving; default 10
 	KillGrace           time.Duration // SIGTERM to SIGKILL for a command's process group; default 3 s
+	// GuardProgram, when set, is started (with GuardEnv=1) at the first command to stop what
+	// the command left if this engine is killed outright; cmd/ipengine passes itself.
+	GuardProgram string
 
 	Logger *slog.Logger
 }
@@ -115,6 +118,9 @@ type Engine struct {
 	aborted   map[string]bool // msg_ids to answer "aborted" when they arrive
 	execCount int
 
+	guard       *guard // started with the first command
+	guardFailed bool
+
 	stopping bool
 	result   error  // what Run returns
 	finish   func() // sends the last messages (shutdown_reply) once the command is gone
@@ -175,6 +181,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-watchDone:
 		}
 	}()
+	defer e.closeGuard()
 	if err := e.loop.Run(context.Background()); err != nil {
 		if e.current != nil { // the loop broke: no orderly stop, but no orphan either
 			e.current.signal(syscall.SIGKILL)

@@ -128,6 +128,7 @@ func (e *Engine) onJobDone(j *job, x exit) {
 		j.killTimer.Stop()
 	}
 	e.current = nil
+	e.unguardGroup(j.pgid) // wait has seen the group gone
 	failure := e.describeExit(j, x)
 	e.replyExecute(j.req, failure)
 	e.publish("status", j.req.raw.Header, map[string]any{"execution_state": "idle"})
