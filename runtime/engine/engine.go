@@ -118,6 +118,9 @@ type Engine struct {
 	stopping bool
 	result   error  // what Run returns
 	finish   func() // sends the last messages (shutdown_reply) once the command is gone
+
+	// transmit sends frames on s; tests and benchmarks replace it to see what is sent.
+	transmit func(s sender, frames [][]byte) error
 }
 
 // New checks the configuration. Nothing is connected until Run.
@@ -130,7 +133,8 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{}}
+	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{},
+		transmit: func(s sender, frames [][]byte) error { return s.Send(frames) }}
 	e.log = cfg.Logger.With("uuid", cfg.UUID)
 	e.id.Store(-1)
 	if cfg.Info.SSH != "" {
@@ -264,13 +268,13 @@ func (e *Engine) leave() {
 }
 
 // send signs and sends a message; parent is the raw header of the request answered.
-func (e *Engine) send(s *transport.Socket, idents [][]byte, msgType string, parent []byte, metadata, content any) error {
+func (e *Engine) send(s sender, idents [][]byte, msgType string, parent []byte, metadata, content any) error {
 	frames, err := e.session.Reply(idents, msgType, parent, metadata, content, nil)
 	if err != nil {
 		e.log.Error("encode message", "type", msgType, "err", err)
 		return err
 	}
-	if err := s.Send(frames); err != nil {
+	if err := e.transmit(s, frames); err != nil {
 		e.log.Warn("send failed", "type", msgType, "err", err)
 		return err
 	}

@@ -232,7 +232,7 @@ func (e *Engine) reply(s sender, req *request, msgType string, content map[strin
 		e.log.Error("encode reply", "type", msgType, "err", err)
 		return
 	}
-	if err := s.Send(frames); err != nil {
+	if err := e.transmit(s, frames); err != nil {
 		e.log.Warn("send reply failed", "type", msgType, "err", err)
 	}
 }
