@@ -13,8 +13,8 @@ func (e *Engine) onControl(frames [][]byte) {
 		return
 	}
 	parent := req.raw.Header
-	e.publish("status", parent, map[string]any{"execution_state": "busy"})
-	idle := func() { e.publish("status", parent, map[string]any{"execution_state": "idle"}) }
+	e.publish("status", parent, statusBusy)
+	idle := func() { e.publish("status", parent, statusIdle) }
 	switch req.header.MsgType {
 	case "shutdown_request":
 		e.shutdown(req, idle)

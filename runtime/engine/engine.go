@@ -97,6 +97,7 @@ type Engine struct {
 	cfg     Config
 	log     *slog.Logger
 	session *wire.Session
+	enc     *encoder
 	ends    endpoints
 	loop    *transport.Loop
 
@@ -135,6 +136,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{},
 		transmit: func(s sender, frames [][]byte) error { return s.Send(frames) }}
+	e.enc = newEncoder(session)
 	e.log = cfg.Logger.With("uuid", cfg.UUID)
 	e.id.Store(-1)
 	if cfg.Info.SSH != "" {
@@ -283,7 +285,22 @@ func (e *Engine) send(s sender, idents [][]byte, msgType string, parent []byte, 
 
 // publish sends an iopub message with topic engine.<id>.<type>. Every iopub message
 // carries the engine uuid in its metadata: the client maps output to engines by it.
+// content is a map, or already encoded ([]byte).
 func (e *Engine) publish(msgType string, parent []byte, content any) {
-	topic := []byte("engine." + strconv.Itoa(e.ID()) + "." + msgType)
-	e.send(e.iopub, [][]byte{topic}, msgType, parent, map[string]any{"engine": e.cfg.UUID}, content)
+	enc, ok := content.([]byte)
+	if !ok {
+		var err error
+		if enc, err = wire.Marshal(content); err != nil {
+			e.log.Error("encode message", "type", msgType, "err", err)
+			return
+		}
+	}
+	var tb [48]byte
+	topic := append(tb[:0], "engine."...)
+	topic = strconv.AppendInt(topic, int64(e.ID()), 10)
+	topic = append(append(topic, '.'), msgType...)
+	frames := e.enc.message(nil, topic, msgType, parent, e.enc.iopubMeta, enc)
+	if err := e.transmit(e.iopub, frames); err != nil {
+		e.log.Warn("send failed", "type", msgType, "err", err)
+	}
 }

@@ -302,3 +302,10 @@ func TestShellMessagesMatchReference(t *testing.T) {
 		})
 	}
 }
+
+func metaOr(meta map[string]any, key string, def any) any {
+	if v, ok := meta[key]; ok && v != nil {
+		return v
+	}
+	return def
+}

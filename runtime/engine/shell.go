@@ -3,8 +3,10 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"ipcluster/runtime/wire"
 )
@@ -22,8 +24,48 @@ type request struct {
 	idents  [][]byte // exactly as received: the reply retraces the path
 	raw     *wire.Raw
 	header  wire.Header
-	meta    map[string]any // request metadata (broadcast fields are echoed)
-	started string
+	echo    echo      // request metadata that the reply metadata repeats
+	started time.Time // when handling started (or the request arrived, if never handled)
+}
+
+// echo holds, encoded as JSON, the request metadata that ipyparallel's engine copies into
+// its reply metadata: the broadcast fields (defaults false, false, "") and, if present,
+// the label (ipyparallel 9).
+type echo struct {
+	isBroadcast, isCoalescing, originalMsgID []byte
+	label                                    []byte // nil when absent
+}
+
+var (
+	jsonFalse       = []byte("false")
+	jsonTrue        = []byte("true")
+	jsonEmptyString = []byte(`""`)
+)
+
+// echoOf picks the echoed fields out of decoded request metadata.
+func echoOf(meta map[string]any) echo {
+	enc := func(key string, def []byte) []byte {
+		switch v := meta[key].(type) {
+		case nil: // absent or null
+			return def
+		case bool:
+			if v {
+				return jsonTrue
+			}
+			return jsonFalse
+		case string:
+			if v == "" {
+				return jsonEmptyString
+			}
+		}
+		return appendJSONValue(nil, meta[key])
+	}
+	ec := echo{isBroadcast: enc("is_broadcast", jsonFalse), isCoalescing: enc("is_coalescing", jsonFalse),
+		originalMsgID: enc("original_msg_id", jsonEmptyString)}
+	if label, ok := meta["label"]; ok {
+		ec.label = appendJSONValue(nil, label)
+	}
+	return ec
 }
 
 // onShell queues requests from mux, task and broadcast; they run one at a time in arrival
@@ -57,10 +99,12 @@ func (e *Engine) decodeRequest(where string, frames [][]byte) (*request, bool) {
 		e.log.Warn("dropped message with a bad header", "socket", where, "err", err)
 		return nil, false
 	}
-	req := &request{idents: r.Idents, raw: r, header: h, started: wire.Now()}
-	if err := json.Unmarshal(r.Metadata, &req.meta); err != nil || req.meta == nil {
-		req.meta = map[string]any{}
+	req := &request{idents: r.Idents, raw: r, header: h, started: time.Now()}
+	var meta map[string]any
+	if err := json.Unmarshal(r.Metadata, &meta); err != nil {
+		meta = nil
 	}
+	req.echo = echoOf(meta)
 	return req, true
 }
 
@@ -74,8 +118,8 @@ func (e *Engine) next() {
 }
 
 func (e *Engine) handleShell(req *request) {
-	req.started = wire.Now()
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "busy"})
+	req.started = time.Now()
+	e.publish("status", req.raw.Header, statusBusy)
 	e.log.Debug("handling", "type", req.header.MsgType, "msg_id", req.header.MsgID)
 	switch req.header.MsgType {
 	case "execute_request":
@@ -91,7 +135,7 @@ func (e *Engine) handleShell(req *request) {
 	default:
 		e.replyUnsupported(e.shell, req)
 	}
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.publish("status", req.raw.Header, statusIdle)
 }
 
 // execute starts the request's command; it reports false when the reply was sent at once
@@ -104,7 +148,7 @@ func (e *Engine) execute(req *request) bool {
 	json.Unmarshal(req.raw.Content, &content)
 	if !content.Silent {
 		e.execCount++
-		e.publish("execute_input", req.raw.Header, map[string]any{"code": content.Code, "execution_count": e.execCount})
+		e.publish("execute_input", req.raw.Header, executeInput(content.Code, e.execCount))
 	}
 	if strings.TrimSpace(content.Code) == "" {
 		e.replyExecute(req, nil)
@@ -130,7 +174,7 @@ func (e *Engine) onJobDone(j *job, x exit) {
 	e.current = nil
 	failure := e.describeExit(j, x)
 	e.replyExecute(j.req, failure)
-	e.publish("status", j.req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.publish("status", j.req.raw.Header, statusIdle)
 	if e.stopping {
 		e.leave()
 		return
@@ -174,9 +218,7 @@ func (e *Engine) describeExit(j *job, x exit) map[string]any {
 // published on iopub as an error message, as ipykernel does).
 func (e *Engine) replyExecute(req *request, failure map[string]any) {
 	if failure == nil {
-		e.reply(e.shell, req, "execute_reply", map[string]any{
-			"status": "ok", "execution_count": e.execCount, "user_expressions": map[string]any{}, "payload": []any{},
-		})
+		e.replyEncoded(e.shell, req, "execute_reply", "ok", executeOK(e.execCount))
 		return
 	}
 	e.publish("error", req.raw.Header, failure)
@@ -189,9 +231,9 @@ func (e *Engine) replyExecute(req *request, failure map[string]any) {
 // leaving), with busy/idle around it so that output waits in the client end too.
 func (e *Engine) replyAborted(req *request) {
 	e.log.Info("aborting", "type", req.header.MsgType, "msg_id", req.header.MsgID)
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "busy"})
-	e.reply(e.shell, req, replyType(req.header.MsgType), map[string]any{"status": "aborted"})
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.publish("status", req.raw.Header, statusBusy)
+	e.replyEncoded(e.shell, req, replyType(req.header.MsgType), "aborted", contentAborted)
+	e.publish("status", req.raw.Header, statusIdle)
 }
 
 // replyUnsupported answers request types a shell engine does not have, so that no client
@@ -212,29 +254,51 @@ type sender interface{ Send([][]byte) error }
 // reply answers req on the socket it came from, with ipyparallel's reply metadata.
 func (e *Engine) reply(s sender, req *request, msgType string, content map[string]any) {
 	status, _ := content["status"].(string)
-	md := map[string]any{
-		"started":          req.started,
-		"dependencies_met": true,
-		"engine":           e.cfg.UUID,
-		"is_broadcast":     metaOr(req.meta, "is_broadcast", false),
-		"is_coalescing":    metaOr(req.meta, "is_coalescing", false),
-		"original_msg_id":  metaOr(req.meta, "original_msg_id", ""),
-		"status":           status,
-	}
-	if label, ok := req.meta["label"]; ok {
-		md["label"] = label // ipyparallel 9 echoes it
-	}
-	if status == "error" {
-		md["engine_info"] = map[string]any{"engine_uuid": e.cfg.UUID, "engine_id": e.ID()}
-	}
-	frames, err := e.session.Reply(req.idents, msgType, req.raw.Header, md, content, nil)
+	enc, err := wire.Marshal(content)
 	if err != nil {
 		e.log.Error("encode reply", "type", msgType, "err", err)
 		return
 	}
+	e.replyEncoded(s, req, msgType, status, enc)
+}
+
+// replyEncoded is reply with the content already encoded; status is its status field.
+func (e *Engine) replyEncoded(s sender, req *request, msgType, status string, content []byte) {
+	frames := e.enc.message(req.idents, nil, msgType, req.raw.Header, e.replyMetadata(req, status), content)
 	if err := e.transmit(s, frames); err != nil {
 		e.log.Warn("send reply failed", "type", msgType, "err", err)
 	}
+}
+
+// replyMetadata encodes ipyparallel's reply metadata (keys in the sorted order in which
+// encoding/json writes a map).
+func (e *Engine) replyMetadata(req *request, status string) []byte {
+	c := e.enc
+	b := make([]byte, 0, 220+len(req.echo.originalMsgID)+len(req.echo.label))
+	b = append(b, `{"dependencies_met":true,"engine":`...)
+	b = append(b, c.uuid...)
+	if status == "error" {
+		b = append(b, `,"engine_info":{"engine_id":`...)
+		b = strconv.AppendInt(b, int64(e.ID()), 10)
+		b = append(b, `,"engine_uuid":`...)
+		b = append(b, c.uuid...)
+		b = append(b, '}')
+	}
+	b = append(b, `,"is_broadcast":`...)
+	b = append(b, req.echo.isBroadcast...)
+	b = append(b, `,"is_coalescing":`...)
+	b = append(b, req.echo.isCoalescing...)
+	if req.echo.label != nil {
+		b = append(b, `,"label":`...) // ipyparallel 9 echoes it
+		b = append(b, req.echo.label...)
+	}
+	b = append(b, `,"original_msg_id":`...)
+	b = append(b, req.echo.originalMsgID...)
+	b = append(b, `,"started":"`...)
+	b = c.appendDate(b, req.started)
+	b = append(b, `","status":`...)
+	b = appendJSONString(b, status)
+	return append(b, '}')
 }
 
 func (e *Engine) engineInfo(method string) map[string]any {
@@ -259,13 +323,6 @@ func withStatus(content map[string]any, status string) map[string]any {
 	}
 	out["status"] = status
 	return out
-}
-
-func metaOr(meta map[string]any, key string, def any) any {
-	if v, ok := meta[key]; ok && v != nil {
-		return v
-	}
-	return def
 }
 
 // replyType is ipykernel's reply name for a request: the part before the last "_" + "_reply".
