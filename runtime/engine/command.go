@@ -82,7 +82,7 @@ func (e *Engine) startJob(req *request, code string) (*job, error) {
 	go j.pump(e, outR, "stdout", &pumps)
 	go j.pump(e, errR, "stderr", &pumps)
 	go j.wait(e, &pumps, outR, errR)
-	e.log.Debug("command started", "pid", j.pgid, "msg_id", req.header.MsgID)
+	e.log.Debug("command started", "pid", j.pgid, "msg_id", req.msgID)
 	return j, nil
 }
 

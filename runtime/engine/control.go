@@ -15,7 +15,7 @@ func (e *Engine) onControl(frames [][]byte) {
 	parent := req.raw.Header
 	e.publish("status", parent, statusBusy)
 	idle := func() { e.publish("status", parent, statusIdle) }
-	switch req.header.MsgType {
+	switch req.msgType {
 	case "shutdown_request":
 		e.shutdown(req, idle)
 		return // idle goes out with the shutdown_reply, once the command is gone
@@ -92,7 +92,7 @@ func (e *Engine) abort(req *request) {
 // abortQueued answers the queued request msgID as aborted, if it is queued.
 func (e *Engine) abortQueued(msgID string) bool {
 	for i, r := range e.queue {
-		if r.header.MsgID == msgID {
+		if r.msgID == msgID {
 			e.queue = append(e.queue[:i], e.queue[i+1:]...)
 			e.replyAborted(r)
 			return true

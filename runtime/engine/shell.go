@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,49 +24,10 @@ const pythonEngineHint = "this engine (ipengine-go) runs shell commands with vie
 type request struct {
 	idents  [][]byte // exactly as received: the reply retraces the path
 	raw     *wire.Raw
-	header  wire.Header
+	msgID   string
+	msgType string
 	echo    echo      // request metadata that the reply metadata repeats
 	started time.Time // when handling started (or the request arrived, if never handled)
-}
-
-// echo holds, encoded as JSON, the request metadata that ipyparallel's engine copies into
-// its reply metadata: the broadcast fields (defaults false, false, "") and, if present,
-// the label (ipyparallel 9).
-type echo struct {
-	isBroadcast, isCoalescing, originalMsgID []byte
-	label                                    []byte // nil when absent
-}
-
-var (
-	jsonFalse       = []byte("false")
-	jsonTrue        = []byte("true")
-	jsonEmptyString = []byte(`""`)
-)
-
-// echoOf picks the echoed fields out of decoded request metadata.
-func echoOf(meta map[string]any) echo {
-	enc := func(key string, def []byte) []byte {
-		switch v := meta[key].(type) {
-		case nil: // absent or null
-			return def
-		case bool:
-			if v {
-				return jsonTrue
-			}
-			return jsonFalse
-		case string:
-			if v == "" {
-				return jsonEmptyString
-			}
-		}
-		return appendJSONValue(nil, meta[key])
-	}
-	ec := echo{isBroadcast: enc("is_broadcast", jsonFalse), isCoalescing: enc("is_coalescing", jsonFalse),
-		originalMsgID: enc("original_msg_id", jsonEmptyString)}
-	if label, ok := meta["label"]; ok {
-		ec.label = appendJSONValue(nil, label)
-	}
-	return ec
 }
 
 // onShell queues requests from mux, task and broadcast; they run one at a time in arrival
@@ -79,8 +41,8 @@ func (e *Engine) onShell(frames [][]byte) {
 		e.replyAborted(req)
 		return
 	}
-	if e.aborted[req.header.MsgID] {
-		delete(e.aborted, req.header.MsgID)
+	if e.aborted[req.msgID] {
+		delete(e.aborted, req.msgID)
 		e.replyAborted(req)
 		return
 	}
@@ -94,17 +56,12 @@ func (e *Engine) decodeRequest(where string, frames [][]byte) (*request, bool) {
 		e.log.Warn("dropped bad message", "socket", where, "err", err)
 		return nil, false
 	}
-	h, err := wire.ParseHeader(r.Header)
-	if err != nil {
+	req := &request{idents: r.Idents, raw: r, started: time.Now()}
+	if req.msgID, req.msgType, err = parseHeader(r.Header); err != nil {
 		e.log.Warn("dropped message with a bad header", "socket", where, "err", err)
 		return nil, false
 	}
-	req := &request{idents: r.Idents, raw: r, header: h, started: time.Now()}
-	var meta map[string]any
-	if err := json.Unmarshal(r.Metadata, &meta); err != nil {
-		meta = nil
-	}
-	req.echo = echoOf(meta)
+	req.echo = parseEcho(r.Metadata)
 	return req, true
 }
 
@@ -120,8 +77,10 @@ func (e *Engine) next() {
 func (e *Engine) handleShell(req *request) {
 	req.started = time.Now()
 	e.publish("status", req.raw.Header, statusBusy)
-	e.log.Debug("handling", "type", req.header.MsgType, "msg_id", req.header.MsgID)
-	switch req.header.MsgType {
+	if e.log.Enabled(context.Background(), slog.LevelDebug) {
+		e.log.Debug("handling", "type", req.msgType, "msg_id", req.msgID)
+	}
+	switch req.msgType {
 	case "execute_request":
 		if e.execute(req) {
 			return // the command's exit sends the reply and the idle status
@@ -141,23 +100,19 @@ func (e *Engine) handleShell(req *request) {
 // execute starts the request's command; it reports false when the reply was sent at once
 // (empty code, or the command could not start).
 func (e *Engine) execute(req *request) bool {
-	var content struct {
-		Code   string `json:"code"`
-		Silent bool   `json:"silent"`
-	}
-	json.Unmarshal(req.raw.Content, &content)
-	if !content.Silent {
+	code, silent := parseExecute(req.raw.Content)
+	if !silent {
 		e.execCount++
-		e.publish("execute_input", req.raw.Header, executeInput(content.Code, e.execCount))
+		e.publish("execute_input", req.raw.Header, executeInput(code, e.execCount))
 	}
-	if strings.TrimSpace(content.Code) == "" {
+	if strings.TrimSpace(code) == "" {
 		e.replyExecute(req, nil)
 		return false
 	}
-	j, err := e.startJob(req, content.Code)
+	j, err := e.startJob(req, code)
 	if err != nil {
 		e.log.Error("cannot start command", "err", err)
-		e.replyExecute(req, errorContent(CommandErrorName, fmt.Sprintf("cannot run %s: %v", quoteCommand(content.Code), err),
+		e.replyExecute(req, errorContent(CommandErrorName, fmt.Sprintf("cannot run %s: %v", quoteCommand(code), err),
 			nil, e.engineInfo("execute")))
 		return false
 	}
@@ -230,22 +185,22 @@ func (e *Engine) replyExecute(req *request, failure map[string]any) {
 // replyAborted answers a request that will not run (abort_request, or the engine is
 // leaving), with busy/idle around it so that output waits in the client end too.
 func (e *Engine) replyAborted(req *request) {
-	e.log.Info("aborting", "type", req.header.MsgType, "msg_id", req.header.MsgID)
+	e.log.Info("aborting", "type", req.msgType, "msg_id", req.msgID)
 	e.publish("status", req.raw.Header, statusBusy)
-	e.replyEncoded(e.shell, req, replyType(req.header.MsgType), "aborted", contentAborted)
+	e.replyEncoded(e.shell, req, replyType(req.msgType), "aborted", contentAborted)
 	e.publish("status", req.raw.Header, statusIdle)
 }
 
 // replyUnsupported answers request types a shell engine does not have, so that no client
 // waits forever.
 func (e *Engine) replyUnsupported(s sender, req *request) {
-	e.log.Warn("unsupported request", "type", req.header.MsgType)
-	if !strings.HasSuffix(req.header.MsgType, "_request") {
+	e.log.Warn("unsupported request", "type", req.msgType)
+	if !strings.HasSuffix(req.msgType, "_request") {
 		return // comm messages and the like expect no reply
 	}
 	content := errorContent("NotImplementedError",
-		fmt.Sprintf("%s is not supported by this engine (ipengine-go runs shell commands)", req.header.MsgType), nil, e.engineInfo(""))
-	e.reply(s, req, replyType(req.header.MsgType), withStatus(content, "error"))
+		fmt.Sprintf("%s is not supported by this engine (ipengine-go runs shell commands)", req.msgType), nil, e.engineInfo(""))
+	e.reply(s, req, replyType(req.msgType), withStatus(content, "error"))
 }
 
 // sender is a socket replies go out on (shell or control).
