@@ -12,7 +12,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,7 @@ type Client struct {
 	opts    Options
 	info    profiles.ClientInfo
 	session *wire.Session
+	enc     *encoder
 	zctx    *transport.Context
 	loop    *transport.Loop
 
@@ -69,6 +69,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	if c.session, err = wire.NewSession([]byte(info.Key), info.SignatureScheme); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
+	c.enc = newEncoder(c.session)
 	if err := c.open(); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -205,14 +206,4 @@ func (c *Client) decode(where string, frames [][]byte) (*wire.Raw, bool) {
 		return nil, false
 	}
 	return r, true
-}
-
-// parentID is the msg_id and session of a message's parent header.
-func parentID(r *wire.Raw) (msgID, session string) {
-	var p struct {
-		MsgID   string `json:"msg_id"`
-		Session string `json:"session"`
-	}
-	json.Unmarshal(r.Parent, &p)
-	return p.MsgID, p.Session
 }

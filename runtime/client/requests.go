@@ -172,15 +172,15 @@ func (c *Client) onReply(frames [][]byte) {
 	if !ok {
 		return
 	}
-	msgID, _ := parentID(r)
-	req := c.pending[msgID]
+	rawID, _ := parentID(r)
+	req := c.pending[string(rawID)]
 	if req == nil || req.replied {
 		return // already failed locally (engine unregistered), or not ours
 	}
-	var md replyMetadata
-	json.Unmarshal(r.Metadata, &md)
-	var content replyContent
-	if err := json.Unmarshal(r.Content, &content); err != nil {
+	msgID := req.fut.msgID
+	md := parseReplyMetadata(r.Metadata)
+	content, err := parseReplyContent(r.Content)
+	if err != nil {
 		c.fail(req, fmt.Errorf("malformed reply to %s: %w", msgID, err))
 		return
 	}
@@ -190,7 +190,7 @@ func (c *Client) onReply(frames [][]byte) {
 		req.engine = md.Engine
 		res.EngineID = c.engines.idOf(md.Engine)
 	}
-	if t, err := wire.ParseDate(md.Started); err == nil && md.Started != "" {
+	if t, err := parseDate(md.Started); err == nil && md.Started != "" {
 		res.Started = t
 	}
 	res.Status = content.Status
@@ -231,22 +231,26 @@ func (c *Client) onIOPub(frames [][]byte) {
 		return
 	}
 	msgID, session := parentID(r)
-	if session != c.session.ID {
+	if string(session) != c.session.ID {
 		return
 	}
-	req := c.pending[msgID]
+	req := c.pending[string(msgID)]
 	if req == nil {
 		return
 	}
-	h, err := wire.ParseHeader(r.Header)
+	msgType, rawEngine, err := headerTypeSession(r.Header)
 	if err != nil {
 		return
 	}
-	switch h.MsgType {
+	engine := req.engine // the publisher's session, which is its uuid
+	if string(rawEngine) != engine {
+		engine = string(rawEngine)
+	}
+	switch string(msgType) {
 	case "stream":
 		var s struct{ Name, Text string }
 		json.Unmarshal(r.Content, &s)
-		if out := req.outputOf(h.Session); s.Name == "stderr" {
+		if out := req.outputOf(engine); s.Name == "stderr" {
 			out.stderr.WriteString(s.Text)
 		} else {
 			out.stdout.WriteString(s.Text)
@@ -256,14 +260,10 @@ func (c *Client) onIOPub(frames [][]byte) {
 			Data map[string]json.RawMessage `json:"data"`
 		}
 		json.Unmarshal(r.Content, &v)
-		json.Unmarshal(v.Data["text/plain"], &req.outputOf(h.Session).value)
+		json.Unmarshal(v.Data["text/plain"], &req.outputOf(engine).value)
 	case "status":
-		var s struct {
-			State string `json:"execution_state"`
-		}
-		json.Unmarshal(r.Content, &s)
-		if s.State == "idle" {
-			req.idle = append(req.idle, h.Session)
+		if string(executionState(r.Content)) == "idle" {
+			req.idle = append(req.idle, engine)
 			if req.replied && req.sawIdle() {
 				c.finish(req)
 			}

@@ -5,10 +5,13 @@ import (
 	"unicode/utf8"
 )
 
-// A small strict JSON scanner for the few fields the engine reads from each request. It
-// accepts only well-formed JSON, and only what it can read exactly as encoding/json
-// would; whenever it says no, callers decode with encoding/json as before, so that odd
-// input (escapes, case-folded keys, unusual types, huge numbers) behaves as it always did.
+// A small strict JSON scanner for the few fields read from every message. It accepts
+// only well-formed JSON, and only what it can read exactly as encoding/json would;
+// whenever it says no, callers decode with encoding/json as before, so that odd input
+// (escapes, case-folded keys, unusual types, huge numbers) behaves as it always did.
+//
+// runtime/engine and runtime/client have identical copies of this file (it belongs in
+// runtime/wire, which is not ours to change at the moment).
 
 // maxScanDepth bounds nesting; deeper documents are left to encoding/json.
 const maxScanDepth = 64
@@ -232,23 +235,29 @@ func skipSpace(data []byte, i int) int {
 // plainString returns the value of a raw JSON string that decodes to its own bytes: no
 // escapes, and non-ASCII only as valid UTF-8 (encoding/json would repair invalid UTF-8).
 func plainString(raw []byte) (string, bool) {
+	b, ok := plainBytes(raw)
+	return string(b), ok
+}
+
+// plainBytes is plainString without the copy: the value's bytes inside raw.
+func plainBytes(raw []byte) ([]byte, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return "", false
+		return nil, false
 	}
 	s := raw[1 : len(raw)-1]
 	ascii := true
 	for _, c := range s {
 		if c == '\\' {
-			return "", false
+			return nil, false
 		}
 		if c >= 0x80 {
 			ascii = false
 		}
 	}
 	if !ascii && !utf8.Valid(s) {
-		return "", false
+		return nil, false
 	}
-	return string(s), true
+	return s, true
 }
 
 // foldsTo reports whether key, which is plain ASCII, matches name the way encoding/json
