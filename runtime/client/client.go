@@ -42,9 +42,11 @@ type Client struct {
 	runErr    error         // why the loop stopped; read only after done
 
 	// Owned by the loop goroutine.
-	pending map[string]*request // execute requests (direct and tasks) by msg_id
-	waiters map[string]*waiter  // Hub queries and control requests by msg_id
-	cause   error               // what to tell callers once the loop stops
+	pending    map[string]*request // execute requests (direct and tasks) by msg_id
+	waiters    map[string]*waiter  // Hub queries and control requests by msg_id
+	graceQueue []*request          // replied requests waiting for "idle", in reply order
+	graceTimer *transport.Timer    // armed for the head of graceQueue
+	cause      error               // what to tell callers once the loop stops
 }
 
 // Connect reads the connection file (waiting for it to appear), connects every channel,

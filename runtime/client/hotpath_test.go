@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
+	"time"
 
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
@@ -31,20 +33,37 @@ func memClient(tb testing.TB) *Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		loop.Run(ctx) // closes the loop's sockets
-		zctx.Term()
-	})
 	opts := Options{Logger: slog.New(slog.DiscardHandler)}
 	opts.setDefaults()
 	c := &Client{log: opts.Logger, opts: opts, session: s, loop: loop, done: make(chan struct{}),
 		pending: map[string]*request{}, waiters: map[string]*waiter{}, cause: ErrClosed}
+	tb.Cleanup(func() {
+		select {
+		case <-c.done: // runLoop ran it
+		default:
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			loop.Run(ctx) // closes the loop's sockets
+		}
+		zctx.Term()
+	})
 	c.enc = newEncoder(s)
 	c.engines.init()
 	c.engines.add(0, benchEngine)
 	return c
+}
+
+// runLoop runs a memClient's loop until the test ends.
+func runLoop(t *testing.T, c *Client) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		c.loop.Run(ctx)
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-c.done
+	})
 }
 
 // engineMessages are what a Go engine sends for one request: busy, the reply, idle.
@@ -139,4 +158,76 @@ func BenchmarkReceive(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestGraceDeliversWithoutIdle: a reply whose "idle" never comes is delivered OutputGrace
+// after it arrived; one whose "idle" comes is delivered at once.
+func TestGraceDeliversWithoutIdle(t *testing.T) {
+	c := memClient(t)
+	c.opts.OutputGrace = 150 * time.Millisecond
+	runLoop(t, c)
+	var ids []string
+	var headers [][]byte
+	for range 4 {
+		id, frames, err := c.encodeTask("", TaskOptions{}, []string{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := wire.Split(frames)
+		ids, headers = append(ids, id), append(headers, r.Header)
+	}
+	answers := engineAnswers(t, headers)
+	futs := make([]*Future, len(ids))
+	replied := make([]time.Time, len(ids))
+	on := func(f func()) {
+		if err := c.do(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ids {
+		on(func() {
+			var req *request
+			futs[i], req = c.newFuture(id, "", false)
+			c.pending[id] = req
+		})
+	}
+	doneAt := make([]time.Time, len(ids))
+	var watchers sync.WaitGroup
+	for i, f := range futs {
+		watchers.Go(func() {
+			<-f.Done()
+			doneAt[i] = time.Now()
+		})
+	}
+	defer watchers.Wait()
+	// 0 and 2 never get their idle; 1 gets it after its reply, 3 before.
+	for i := range ids {
+		if i == 3 {
+			on(func() { c.onIOPub(answers[i].idle) })
+		}
+		replied[i] = time.Now()
+		on(func() { c.onReply(answers[i].reply) })
+		if i == 1 {
+			on(func() { c.onIOPub(answers[i].idle) })
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+	watchers.Wait()
+	for i, f := range futs {
+		res, err := f.Wait(context.Background())
+		if err != nil || res.Status != "ok" {
+			t.Errorf("request %d: %+v %v", i, res, err)
+		}
+		if (i == 1 || i == 3) && !doneAt[i].Before(replied[i].Add(c.opts.OutputGrace)) {
+			t.Errorf("request %d with idle delivered after %s", i, doneAt[i].Sub(replied[i]))
+		}
+		if (i == 0 || i == 2) && doneAt[i].Sub(replied[i]) < c.opts.OutputGrace {
+			t.Errorf("request %d without idle delivered after %s, want %s", i, doneAt[i].Sub(replied[i]), c.opts.OutputGrace)
+		}
+	}
+	on(func() {
+		if len(c.pending) != 0 || len(c.graceQueue) != 0 {
+			t.Errorf("left: %d pending, %d waiting for idle", len(c.pending), len(c.graceQueue))
+		}
+	})
 }

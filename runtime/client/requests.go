@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
@@ -82,8 +81,11 @@ type request struct {
 	// done with the request. A task retried elsewhere gets an "idle" from each engine that
 	// tried it; only the one from the engine that replied ends its output.
 	idle    []string
-	outputs []*output        // by engine, usually one
-	grace   *transport.Timer // waits for a late "idle" after the reply
+	outputs []*output // by engine, usually one
+	// graceEnd is when the result is delivered without the "idle" of the engine that
+	// replied (the request is then in Client.graceQueue); finished: it has been delivered.
+	graceEnd time.Time
+	finished bool
 }
 
 // output is what one engine published for a request.
@@ -134,9 +136,8 @@ func (c *Client) fail(req *request, err error) {
 
 // finish publishes the result and forgets the request. Runs on the loop.
 func (c *Client) finish(req *request) {
-	if req.grace != nil {
-		req.grace.Stop()
-	}
+	req.finished = true
+	c.trimGraceQueue()
 	res := &req.fut.res
 	for _, o := range req.outputs {
 		// the engine that replied; all of them if none did (the engine died, or the client
@@ -214,10 +215,43 @@ func (c *Client) onReply(frames [][]byte) {
 		c.finish(req)
 		return
 	}
-	req.grace = c.loop.After(c.opts.OutputGrace, func() {
-		c.log.Debug("no idle status after reply; output may be incomplete", "msg_id", msgID)
-		c.finish(req)
-	})
+	req.graceEnd = res.Received.Add(c.opts.OutputGrace)
+	c.graceQueue = append(c.graceQueue, req)
+	if c.graceTimer == nil {
+		c.graceTimer = c.loop.After(c.opts.OutputGrace, c.graceExpired)
+	}
+}
+
+// Requests waiting for their "idle" after the reply share one timer: all wait the same
+// OutputGrace, so the queue, in reply order, is in deadline order too, and the timer only
+// ever needs to be armed for its head.
+
+// graceExpired delivers the results whose grace has ended, and arms the timer for the
+// next one. Runs on the loop.
+func (c *Client) graceExpired() {
+	c.graceTimer = nil
+	c.trimGraceQueue()
+	now := time.Now()
+	for len(c.graceQueue) > 0 {
+		req := c.graceQueue[0]
+		if req.graceEnd.After(now) {
+			c.graceTimer = c.loop.After(req.graceEnd.Sub(now), c.graceExpired)
+			return
+		}
+		c.log.Debug("no idle status after reply; output may be incomplete", "msg_id", req.fut.msgID)
+		c.finish(req) // and drops it from the queue
+	}
+}
+
+// trimGraceQueue drops delivered requests from the head of the grace queue.
+func (c *Client) trimGraceQueue() {
+	for len(c.graceQueue) > 0 && c.graceQueue[0].finished {
+		c.graceQueue[0] = nil
+		c.graceQueue = c.graceQueue[1:]
+	}
+	if len(c.graceQueue) == 0 {
+		c.graceQueue = c.graceQueue[:0] // from the start of what is left of the array
+	}
 }
 
 // onIOPub collects the output of this client's requests: streams, the execute result,
