@@ -117,7 +117,7 @@ func (j *job) pump(e *Engine, r *os.File, name string, pumps *sync.WaitGroup) {
 		}
 		text := string(data)
 		e.loop.Post(func() {
-			e.publish("stream", j.req.raw.Header, map[string]any{"name": name, "text": text})
+			e.publishValue("stream", j.req.raw.Header, map[string]any{"name": name, "text": text})
 		})
 	}
 	for {

@@ -46,7 +46,7 @@ func (e *Engine) shutdown(req *request, idle func()) {
 	content := map[string]any{"status": "ok", "restart": c.Restart}
 	answer := func() {
 		e.reply(e.control, req, "shutdown_reply", content)
-		e.publish("shutdown_reply", req.raw.Header, content)
+		e.publishValue("shutdown_reply", req.raw.Header, content)
 		idle()
 	}
 	if e.stopping { // already leaving: answer now, the engine exits anyway

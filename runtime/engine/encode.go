@@ -15,6 +15,9 @@ import (
 
 var delimiter = []byte(wire.Delimiter)
 
+// headerFixed is the length of a header's fixed parts: the keys, quotes and the date.
+const headerFixed = len(`{"msg_id":"","msg_type":""`) + len("2006-01-02T15:04:05.000000Z") + len(`","version":"`+wire.ProtocolVersion+`"}`)
+
 // encoder builds and signs the engine's messages. Owned by the loop goroutine.
 type encoder struct {
 	session   *wire.Session
@@ -25,6 +28,9 @@ type encoder struct {
 	// the date of the last second formatted, and that second
 	dateSec    int64
 	datePrefix []byte // "2006-01-02T15:04:05."
+
+	// scratch space for metadata and contents, which message copies
+	metaBuf, contentBuf []byte
 }
 
 func newEncoder(s *wire.Session) *encoder {
@@ -66,10 +72,17 @@ func (c *encoder) appendDate(dst []byte, t time.Time) []byte {
 
 // message builds and signs a message: idents (or a topic, for iopub), the delimiter, the
 // signature, a new header for msgType, parent (the request's raw header; nil for none),
-// and the already encoded metadata and content.
+// and the already encoded metadata and content, which are copied (they may be the
+// encoder's scratch buffers).
 func (c *encoder) message(idents [][]byte, topic []byte, msgType string, parent, metadata, content []byte) [][]byte {
 	msgID := c.session.NewMsgID()
-	buf := make([]byte, 0, len(topic)+len(msgID)+len(msgType)+len(c.headerEnd)+60+len(metadata)+len(content))
+	if len(metadata) == 0 {
+		metadata = []byte("{}")
+	}
+	if len(content) == 0 {
+		content = []byte("{}")
+	}
+	buf := make([]byte, 0, len(topic)+headerFixed+len(msgID)+len(msgType)+len(c.headerEnd)+len(metadata)+len(content))
 	buf = append(buf, topic...)
 	nTopic := len(buf)
 	buf = append(buf, `{"msg_id":`...)
@@ -79,15 +92,14 @@ func (c *encoder) message(idents [][]byte, topic []byte, msgType string, parent,
 	buf = append(buf, c.headerEnd...)
 	buf = c.appendDate(buf, time.Now())
 	buf = append(buf, `","version":"`+wire.ProtocolVersion+`"}`...)
-	header := buf[nTopic:len(buf):len(buf)]
+	nHeader := len(buf)
+	buf = append(buf, metadata...)
+	nMeta := len(buf)
+	buf = append(buf, content...)
+	header := buf[nTopic:nHeader:nHeader]
+	metadata, content = buf[nHeader:nMeta:nMeta], buf[nMeta:]
 	if len(parent) == 0 {
 		parent = []byte("{}")
-	}
-	if len(metadata) == 0 {
-		metadata = []byte("{}")
-	}
-	if len(content) == 0 {
-		content = []byte("{}")
 	}
 	sig := c.session.Signer().Sign(header, parent, metadata, content)
 	frames := make([][]byte, 0, len(idents)+7)
@@ -140,20 +152,22 @@ var (
 	contentAborted = []byte(`{"status":"aborted"}`)
 )
 
-// executeOK is the content of a successful execute_reply.
-func executeOK(count int) []byte {
-	b := make([]byte, 0, 80)
-	b = append(b, `{"execution_count":`...)
+// executeOK is the content of a successful execute_reply, in the scratch space.
+func (c *encoder) executeOK(count int) []byte {
+	b := append(c.contentBuf[:0], `{"execution_count":`...)
 	b = strconv.AppendInt(b, int64(count), 10)
-	return append(b, `,"payload":[],"status":"ok","user_expressions":{}}`...)
+	b = append(b, `,"payload":[],"status":"ok","user_expressions":{}}`...)
+	c.contentBuf = b
+	return b
 }
 
-// executeInput is the content of an execute_input message.
-func executeInput(code string, count int) []byte {
-	b := make([]byte, 0, len(code)+40)
-	b = append(b, `{"code":`...)
+// executeInput is the content of an execute_input message, in the scratch space.
+func (c *encoder) executeInput(code string, count int) []byte {
+	b := append(c.contentBuf[:0], `{"code":`...)
 	b = appendJSONString(b, code)
 	b = append(b, `,"execution_count":`...)
 	b = strconv.AppendInt(b, int64(count), 10)
-	return append(b, '}')
+	b = append(b, '}')
+	c.contentBuf = b
+	return b
 }

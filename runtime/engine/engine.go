@@ -283,24 +283,26 @@ func (e *Engine) send(s sender, idents [][]byte, msgType string, parent []byte, 
 	return nil
 }
 
-// publish sends an iopub message with topic engine.<id>.<type>. Every iopub message
-// carries the engine uuid in its metadata: the client maps output to engines by it.
-// content is a map, or already encoded ([]byte).
-func (e *Engine) publish(msgType string, parent []byte, content any) {
-	enc, ok := content.([]byte)
-	if !ok {
-		var err error
-		if enc, err = wire.Marshal(content); err != nil {
-			e.log.Error("encode message", "type", msgType, "err", err)
-			return
-		}
-	}
+// publish sends an iopub message with topic engine.<id>.<type> and the encoded content.
+// Every iopub message carries the engine uuid in its metadata: the client maps output to
+// engines by it.
+func (e *Engine) publish(msgType string, parent []byte, content []byte) {
 	var tb [48]byte
 	topic := append(tb[:0], "engine."...)
 	topic = strconv.AppendInt(topic, int64(e.ID()), 10)
 	topic = append(append(topic, '.'), msgType...)
-	frames := e.enc.message(nil, topic, msgType, parent, e.enc.iopubMeta, enc)
+	frames := e.enc.message(nil, topic, msgType, parent, e.enc.iopubMeta, content)
 	if err := e.transmit(e.iopub, frames); err != nil {
 		e.log.Warn("send failed", "type", msgType, "err", err)
 	}
+}
+
+// publishValue publishes content encoded as JSON.
+func (e *Engine) publishValue(msgType string, parent []byte, content any) {
+	enc, err := wire.Marshal(content)
+	if err != nil {
+		e.log.Error("encode message", "type", msgType, "err", err)
+		return
+	}
+	e.publish(msgType, parent, enc)
 }

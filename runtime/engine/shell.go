@@ -46,6 +46,10 @@ func (e *Engine) onShell(frames [][]byte) {
 		e.replyAborted(req)
 		return
 	}
+	if e.current == nil && len(e.queue) == 0 {
+		e.handleShell(req) // what next would do, without the queue
+		return
+	}
 	e.queue = append(e.queue, req)
 	e.next()
 }
@@ -69,6 +73,7 @@ func (e *Engine) decodeRequest(where string, frames [][]byte) (*request, bool) {
 func (e *Engine) next() {
 	for e.current == nil && len(e.queue) > 0 && !e.stopping {
 		req := e.queue[0]
+		e.queue[0] = nil
 		e.queue = e.queue[1:]
 		e.handleShell(req)
 	}
@@ -87,7 +92,7 @@ func (e *Engine) handleShell(req *request) {
 		}
 	case "apply_request":
 		content := errorContent("NotImplementedError", pythonEngineHint, nil, e.engineInfo("apply"))
-		e.publish("error", req.raw.Header, content)
+		e.publishValue("error", req.raw.Header, content)
 		e.reply(e.shell, req, "apply_reply", withStatus(content, "error"))
 	case "kernel_info_request":
 		e.reply(e.shell, req, "kernel_info_reply", kernelInfo())
@@ -103,7 +108,7 @@ func (e *Engine) execute(req *request) bool {
 	code, silent := parseExecute(req.raw.Content)
 	if !silent {
 		e.execCount++
-		e.publish("execute_input", req.raw.Header, executeInput(code, e.execCount))
+		e.publish("execute_input", req.raw.Header, e.enc.executeInput(code, e.execCount))
 	}
 	if strings.TrimSpace(code) == "" {
 		e.replyExecute(req, nil)
@@ -173,10 +178,10 @@ func (e *Engine) describeExit(j *job, x exit) map[string]any {
 // published on iopub as an error message, as ipykernel does).
 func (e *Engine) replyExecute(req *request, failure map[string]any) {
 	if failure == nil {
-		e.replyEncoded(e.shell, req, "execute_reply", "ok", executeOK(e.execCount))
+		e.replyEncoded(e.shell, req, "execute_reply", "ok", e.enc.executeOK(e.execCount))
 		return
 	}
-	e.publish("error", req.raw.Header, failure)
+	e.publishValue("error", req.raw.Header, failure)
 	content := withStatus(failure, "error")
 	content["execution_count"] = e.execCount
 	e.reply(e.shell, req, "execute_reply", content)
@@ -226,11 +231,10 @@ func (e *Engine) replyEncoded(s sender, req *request, msgType, status string, co
 }
 
 // replyMetadata encodes ipyparallel's reply metadata (keys in the sorted order in which
-// encoding/json writes a map).
+// encoding/json writes a map), in the encoder's scratch space.
 func (e *Engine) replyMetadata(req *request, status string) []byte {
 	c := e.enc
-	b := make([]byte, 0, 220+len(req.echo.originalMsgID)+len(req.echo.label))
-	b = append(b, `{"dependencies_met":true,"engine":`...)
+	b := append(c.metaBuf[:0], `{"dependencies_met":true,"engine":`...)
 	b = append(b, c.uuid...)
 	if status == "error" {
 		b = append(b, `,"engine_info":{"engine_id":`...)
@@ -253,7 +257,9 @@ func (e *Engine) replyMetadata(req *request, status string) []byte {
 	b = c.appendDate(b, req.started)
 	b = append(b, `","status":`...)
 	b = appendJSONString(b, status)
-	return append(b, '}')
+	b = append(b, '}')
+	c.metaBuf = b
+	return b
 }
 
 func (e *Engine) engineInfo(method string) map[string]any {
