@@ -17,6 +17,9 @@ import (
 
 var delimiter = []byte(wire.Delimiter)
 
+// headerFixed is the length of a header's fixed parts: the keys, quotes and the date.
+const headerFixed = len(`{"msg_id":"","msg_type":""`) + len("2006-01-02T15:04:05.000000Z") + len(`","version":"`+wire.ProtocolVersion+`"}`)
+
 // encoder builds and signs messages of a session. Safe for use from several goroutines.
 type encoder struct {
 	session   *wire.Session
@@ -34,7 +37,7 @@ func newEncoder(s *wire.Session) *encoder {
 // encoded metadata and content; it returns the new msg_id.
 func (e *encoder) message(idents [][]byte, msgType string, metadata, content []byte) (string, [][]byte) {
 	msgID := e.session.NewMsgID()
-	header := make([]byte, 0, len(msgID)+len(msgType)+len(e.headerEnd)+70)
+	header := make([]byte, 0, headerFixed+len(msgID)+len(msgType)+len(e.headerEnd))
 	header = append(header, `{"msg_id":`...)
 	header = appendJSONString(header, msgID)
 	header = append(header, `,"msg_type":`...)
@@ -245,14 +248,14 @@ func parseReplyMetadata(raw []byte) replyMetadata {
 // parseReplyContent decodes a reply's content as json.Unmarshal into replyContent does.
 // Only replies whose content has a status and none of the error fields are scanned.
 func parseReplyContent(raw []byte) (replyContent, error) {
-	var content replyContent
+	var status []byte
 	bad := false
 	ok := scanObject(raw, func(key, value []byte) {
 		switch {
 		case string(key) == "status":
 			if string(value) != "null" {
-				s, plain := plainString(value)
-				content.Status, bad = s, bad || !plain
+				s, plain := plainBytes(value)
+				status, bad = s, bad || !plain
 			}
 		case foldsTo(key, "status"), foldsTo(key, "ename") || string(key) == "ename", foldsTo(key, "evalue") || string(key) == "evalue",
 			foldsTo(key, "traceback") || string(key) == "traceback", foldsTo(key, "engine_info") || string(key) == "engine_info",
@@ -260,10 +263,11 @@ func parseReplyContent(raw []byte) (replyContent, error) {
 			bad = true
 		}
 	})
+	var content replyContent
 	if ok && !bad {
+		content.Status = string(status)
 		return content, nil
 	}
-	content = replyContent{}
 	err := json.Unmarshal(raw, &content)
 	return content, err
 }

@@ -322,8 +322,9 @@ func wanted(frames [][]byte) bool {
 	case "stream", "execute_result":
 		return true
 	case "status":
-		r, err := wire.Split(frames)
-		return err == nil && bytes.Contains(r.Content, []byte("idle"))
+		// the content frame, where wire.Split would find it
+		i := wire.DelimiterIndex(frames)
+		return i >= 0 && len(frames)-i-1 >= 5 && bytes.Contains(frames[i+5], []byte("idle"))
 	case "execute_input", "error", "display_data", "data_message", "shutdown_reply":
 		return false
 	}
