@@ -124,8 +124,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONValue appends a value decoded from JSON (or a Go string, bool or number) as
-// wire.Marshal encodes it.
+// appendJSONValue appends a value decoded from JSON as wire.Marshal encodes it.
 func appendJSONValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
@@ -134,8 +133,6 @@ func appendJSONValue(dst []byte, v any) []byte {
 		return strconv.AppendBool(dst, v)
 	case nil:
 		return append(dst, "null"...)
-	case int:
-		return strconv.AppendInt(dst, int64(v), 10)
 	}
 	enc, err := wire.Marshal(v)
 	if err != nil {
