@@ -163,10 +163,6 @@ func scanStrings(raw []byte, keys []string, out [][]byte) bool {
 	bad := false
 	ok := scanObject(raw, func(key, value []byte) {
 		for i, name := range keys {
-			if foldsTo(key, name) {
-				bad = true // a case variant, which encoding/json matches too
-				return
-			}
 			if string(key) != name {
 				continue
 			}
@@ -178,12 +174,13 @@ func scanStrings(raw []byte, keys []string, out [][]byte) bool {
 				return
 			}
 			s, plain := plainBytes(value)
-			if !plain {
-				bad = true
-				return
-			}
-			out[i] = s
+			out[i], bad = s, bad || !plain
 			return
+		}
+		for _, name := range keys {
+			if foldsTo(key, name) {
+				bad = true // a case variant, which encoding/json matches too
+			}
 		}
 	})
 	return ok && !bad

@@ -67,31 +67,26 @@ var headerKeys = [...]string{"msg_id", "msg_type", "username", "session", "date"
 func scanHeader(raw []byte) (msgID, msgType string, ok bool) {
 	bad := false
 	ok = scanObject(raw, func(key, value []byte) {
-		for _, name := range headerKeys {
-			if foldsTo(key, name) {
-				bad = true // a case variant: encoding/json would use it
-				return
-			}
-			if string(key) != name {
-				continue
-			}
-			if string(value) == "null" {
-				return // leaves the field as it was
-			}
-			if value[0] != '"' {
-				bad = true // ParseHeader fails
-				return
-			}
-			var plain bool
-			switch name {
-			case "msg_id":
+		var plain bool
+		switch string(key) {
+		case "msg_id":
+			if string(value) != "null" { // null leaves the field as it was
 				msgID, plain = plainString(value)
 				bad = bad || !plain
-			case "msg_type":
+			}
+		case "msg_type":
+			if string(value) != "null" {
 				msgType, plain = plainString(value)
 				bad = bad || !plain
 			}
-			return
+		case "username", "session", "date", "version":
+			bad = bad || value[0] != '"' && string(value) != "null" // else ParseHeader fails
+		default:
+			for _, name := range headerKeys {
+				if foldsTo(key, name) {
+					bad = true // a case variant: encoding/json would use it
+				}
+			}
 		}
 	})
 	return msgID, msgType, ok && !bad
