@@ -195,6 +195,9 @@ func scanNumber(data []byte, i int) (int, bool) {
 func scanString(data []byte, i int) (end int, plain, ok bool) {
 	plain = true
 	for i++; i < len(data); i++ {
+		if !stringSpecial[data[i]] {
+			continue // the common case, decided with one lookup
+		}
 		switch c := data[i]; {
 		case c == '"':
 			return i + 1, plain, true
@@ -222,6 +225,15 @@ func scanString(data []byte, i int) (end int, plain, ok bool) {
 	}
 	return 0, false, false
 }
+
+// stringSpecial marks the bytes scanString must look at: the end quote, escapes, control
+// characters and non-ASCII bytes.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
