@@ -249,9 +249,6 @@ func (c *Client) trimGraceQueue() {
 		c.graceQueue[0] = nil
 		c.graceQueue = c.graceQueue[1:]
 	}
-	if len(c.graceQueue) == 0 {
-		c.graceQueue = c.graceQueue[:0] // from the start of what is left of the array
-	}
 }
 
 // onIOPub collects the output of this client's requests: streams, the execute result,
