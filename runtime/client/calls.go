@@ -107,8 +107,8 @@ func (c *Client) onSingleReply(frames [][]byte) {
 		return
 	}
 	msgID, _ := parentID(r)
-	if w := c.waiters[msgID]; w != nil {
-		delete(c.waiters, msgID)
+	if w := c.waiters[string(msgID)]; w != nil {
+		delete(c.waiters, string(msgID))
 		w.settle(r, nil)
 	}
 }

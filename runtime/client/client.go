@@ -12,7 +12,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,7 @@ type Client struct {
 	opts    Options
 	info    profiles.ClientInfo
 	session *wire.Session
+	enc     *encoder
 	zctx    *transport.Context
 	loop    *transport.Loop
 
@@ -42,9 +42,11 @@ type Client struct {
 	runErr    error         // why the loop stopped; read only after done
 
 	// Owned by the loop goroutine.
-	pending map[string]*request // execute requests (direct and tasks) by msg_id
-	waiters map[string]*waiter  // Hub queries and control requests by msg_id
-	cause   error               // what to tell callers once the loop stops
+	pending    map[string]*request // execute requests (direct and tasks) by msg_id
+	waiters    map[string]*waiter  // Hub queries and control requests by msg_id
+	graceQueue []*request          // replied requests waiting for "idle", in reply order
+	graceTimer *transport.Timer    // armed for the head of graceQueue
+	cause      error               // what to tell callers once the loop stops
 }
 
 // Connect reads the connection file (waiting for it to appear), connects every channel,
@@ -69,6 +71,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	if c.session, err = wire.NewSession([]byte(info.Key), info.SignatureScheme); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
+	c.enc = newEncoder(c.session)
 	if err := c.open(); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -205,14 +208,4 @@ func (c *Client) decode(where string, frames [][]byte) (*wire.Raw, bool) {
 		return nil, false
 	}
 	return r, true
-}
-
-// parentID is the msg_id and session of a message's parent header.
-func parentID(r *wire.Raw) (msgID, session string) {
-	var p struct {
-		MsgID   string `json:"msg_id"`
-		Session string `json:"session"`
-	}
-	json.Unmarshal(r.Parent, &p)
-	return p.MsgID, p.Session
 }

@@ -10,17 +10,6 @@ import (
 	"ipcluster/runtime/wire"
 )
 
-// executeContent is an execute_request's content. Silent (as ipyparallel's view.execute
-// sends it) unless the client wants values: then Python engines publish the value of the
-// last line, and every engine echoes the code (execute_input), which costs throughput. A
-// failure must not make the engine abort the requests queued behind it (stop_on_error).
-func (c *Client) executeContent(code string) map[string]any {
-	return map[string]any{
-		"code": code, "silent": !c.opts.ExecuteResults, "store_history": false,
-		"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": false,
-	}
-}
-
 // ExecuteAsync sends code to each target engine (none: every registered engine) on the
 // direct (mux) channel and returns one Future per target, in order. It does not wait for
 // the engines.
@@ -28,17 +17,15 @@ func (c *Client) ExecuteAsync(ctx context.Context, targets []int, code string) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("execute: %w", err)
 	}
-	ids, uuids, err := c.engines.resolve(targets)
+	_, uuids, err := c.engines.resolve(targets)
 	if err != nil {
 		return nil, fmt.Errorf("execute: %w", err)
 	}
+	content := c.executeContentJSON(code)
 	futs := make([]*Future, len(uuids))
 	for i, uuid := range uuids {
-		f, err := c.send(c.mux, uuid, true, c.executeContent(code), nil)
-		if err != nil {
-			return nil, fmt.Errorf("execute on engine %d: %w", ids[i], err)
-		}
-		futs[i] = f
+		msgID, frames := c.enc.message([][]byte{[]byte(uuid)}, "execute_request", []byte("{}"), content)
+		futs[i] = c.post(c.mux, uuid, true, msgID, frames)
 	}
 	return futs, nil
 }
@@ -61,7 +48,7 @@ func (c *Client) BroadcastAsync(ctx context.Context, targets []int, code string)
 	}
 	md := map[string]any{"targets": pairs, "is_broadcast": true, "is_coalescing": false}
 	hdr := c.session.NewHeader("execute_request")
-	frames, err := c.session.Serialize(&wire.Message{Header: hdr, Metadata: md, Content: c.executeContent(code)})
+	frames, err := c.session.Serialize(&wire.Message{Header: hdr, Metadata: md, Content: c.executeContentJSON(code)})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
@@ -185,42 +172,37 @@ func (c *Client) Submit(ctx context.Context, code string, opts TaskOptions) (*Fu
 		}
 		targets = uuids
 	}
-	md := map[string]any{
-		"after": opts.After.wire(), "follow": opts.Follow.wire(),
-		"timeout": opts.Timeout.Seconds(), "targets": targets, "retries": opts.Retries,
-	}
-	f, err := c.send(c.task, "", false, c.executeContent(code), md)
+	msgID, frames, err := c.encodeTask(code, opts, targets)
 	if err != nil {
 		return nil, fmt.Errorf("submit: %w", err)
 	}
-	return f, nil
+	return c.post(c.task, "", false, msgID, frames), nil
 }
 
-// send serializes an execute_request (on the caller's goroutine: the session is safe for
-// that) and hands it to the loop, which records it and sends it. engine is the target's
-// uuid for direct requests (sent as the first frame), "" for tasks.
-func (c *Client) send(sock *transport.Socket, engine string, direct bool, content, metadata any) (*Future, error) {
-	hdr := c.session.NewHeader("execute_request")
-	var idents [][]byte
-	if engine != "" {
-		idents = [][]byte{[]byte(engine)}
-	}
-	frames, err := c.session.Serialize(&wire.Message{Idents: idents, Header: hdr, Metadata: metadata, Content: content})
+// encodeTask serializes a task's execute_request; targets are engine uuids.
+func (c *Client) encodeTask(code string, opts TaskOptions, targets []string) (msgID string, frames [][]byte, err error) {
+	md, err := taskMetadataJSON(opts, targets)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	f, req := c.newFuture(hdr.MsgID, engine, direct)
+	msgID, frames = c.enc.message(nil, "execute_request", md, c.executeContentJSON(code))
+	return msgID, frames, nil
+}
+
+// post hands a serialized request to the loop, which records it and sends it.
+func (c *Client) post(sock *transport.Socket, engine string, direct bool, msgID string, frames [][]byte) *Future {
+	f, req := c.newFuture(msgID, engine, direct)
 	c.loop.Post(func() {
 		if engine != "" && !c.engines.registered(engine) {
 			c.fail(req, unsent(f.res.EngineID))
 			return
 		}
-		c.pending[hdr.MsgID] = req
+		c.pending[msgID] = req
 		if err := sock.Send(frames); err != nil {
 			c.fail(req, fmt.Errorf("send: %w", err))
 		}
 	})
-	return f, nil
+	return f
 }
 
 // unsent is the failure of a request whose engine unregistered before it could be sent.

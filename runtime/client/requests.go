@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
@@ -82,8 +81,11 @@ type request struct {
 	// done with the request. A task retried elsewhere gets an "idle" from each engine that
 	// tried it; only the one from the engine that replied ends its output.
 	idle    []string
-	outputs []*output        // by engine, usually one
-	grace   *transport.Timer // waits for a late "idle" after the reply
+	outputs []*output // by engine, usually one
+	// graceEnd is when the result is delivered without the "idle" of the engine that
+	// replied (the request is then in Client.graceQueue); finished: it has been delivered.
+	graceEnd time.Time
+	finished bool
 }
 
 // output is what one engine published for a request.
@@ -134,9 +136,8 @@ func (c *Client) fail(req *request, err error) {
 
 // finish publishes the result and forgets the request. Runs on the loop.
 func (c *Client) finish(req *request) {
-	if req.grace != nil {
-		req.grace.Stop()
-	}
+	req.finished = true
+	c.trimGraceQueue()
 	res := &req.fut.res
 	for _, o := range req.outputs {
 		// the engine that replied; all of them if none did (the engine died, or the client
@@ -172,15 +173,15 @@ func (c *Client) onReply(frames [][]byte) {
 	if !ok {
 		return
 	}
-	msgID, _ := parentID(r)
-	req := c.pending[msgID]
+	rawID, _ := parentID(r)
+	req := c.pending[string(rawID)]
 	if req == nil || req.replied {
 		return // already failed locally (engine unregistered), or not ours
 	}
-	var md replyMetadata
-	json.Unmarshal(r.Metadata, &md)
-	var content replyContent
-	if err := json.Unmarshal(r.Content, &content); err != nil {
+	msgID := req.fut.msgID
+	md := parseReplyMetadata(r.Metadata)
+	content, err := parseReplyContent(r.Content)
+	if err != nil {
 		c.fail(req, fmt.Errorf("malformed reply to %s: %w", msgID, err))
 		return
 	}
@@ -190,7 +191,7 @@ func (c *Client) onReply(frames [][]byte) {
 		req.engine = md.Engine
 		res.EngineID = c.engines.idOf(md.Engine)
 	}
-	if t, err := wire.ParseDate(md.Started); err == nil && md.Started != "" {
+	if t, err := parseDate(md.Started); err == nil && md.Started != "" {
 		res.Started = t
 	}
 	res.Status = content.Status
@@ -214,10 +215,40 @@ func (c *Client) onReply(frames [][]byte) {
 		c.finish(req)
 		return
 	}
-	req.grace = c.loop.After(c.opts.OutputGrace, func() {
-		c.log.Debug("no idle status after reply; output may be incomplete", "msg_id", msgID)
-		c.finish(req)
-	})
+	req.graceEnd = res.Received.Add(c.opts.OutputGrace)
+	c.graceQueue = append(c.graceQueue, req)
+	if c.graceTimer == nil {
+		c.graceTimer = c.loop.After(c.opts.OutputGrace, c.graceExpired)
+	}
+}
+
+// Requests waiting for their "idle" after the reply share one timer: all wait the same
+// OutputGrace, so the queue, in reply order, is in deadline order too, and the timer only
+// ever needs to be armed for its head.
+
+// graceExpired delivers the results whose grace has ended, and arms the timer for the
+// next one. Runs on the loop.
+func (c *Client) graceExpired() {
+	c.graceTimer = nil
+	c.trimGraceQueue()
+	now := time.Now()
+	for len(c.graceQueue) > 0 {
+		req := c.graceQueue[0]
+		if req.graceEnd.After(now) {
+			c.graceTimer = c.loop.After(req.graceEnd.Sub(now), c.graceExpired)
+			return
+		}
+		c.log.Debug("no idle status after reply; output may be incomplete", "msg_id", req.fut.msgID)
+		c.finish(req) // and drops it from the queue
+	}
+}
+
+// trimGraceQueue drops delivered requests from the head of the grace queue.
+func (c *Client) trimGraceQueue() {
+	for len(c.graceQueue) > 0 && c.graceQueue[0].finished {
+		c.graceQueue[0] = nil
+		c.graceQueue = c.graceQueue[1:]
+	}
 }
 
 // onIOPub collects the output of this client's requests: streams, the execute result,
@@ -231,22 +262,26 @@ func (c *Client) onIOPub(frames [][]byte) {
 		return
 	}
 	msgID, session := parentID(r)
-	if session != c.session.ID {
+	if string(session) != c.session.ID {
 		return
 	}
-	req := c.pending[msgID]
+	req := c.pending[string(msgID)]
 	if req == nil {
 		return
 	}
-	h, err := wire.ParseHeader(r.Header)
+	msgType, rawEngine, err := headerTypeSession(r.Header)
 	if err != nil {
 		return
 	}
-	switch h.MsgType {
+	engine := req.engine // the publisher's session, which is its uuid
+	if string(rawEngine) != engine {
+		engine = string(rawEngine)
+	}
+	switch string(msgType) {
 	case "stream":
 		var s struct{ Name, Text string }
 		json.Unmarshal(r.Content, &s)
-		if out := req.outputOf(h.Session); s.Name == "stderr" {
+		if out := req.outputOf(engine); s.Name == "stderr" {
 			out.stderr.WriteString(s.Text)
 		} else {
 			out.stdout.WriteString(s.Text)
@@ -256,14 +291,10 @@ func (c *Client) onIOPub(frames [][]byte) {
 			Data map[string]json.RawMessage `json:"data"`
 		}
 		json.Unmarshal(r.Content, &v)
-		json.Unmarshal(v.Data["text/plain"], &req.outputOf(h.Session).value)
+		json.Unmarshal(v.Data["text/plain"], &req.outputOf(engine).value)
 	case "status":
-		var s struct {
-			State string `json:"execution_state"`
-		}
-		json.Unmarshal(r.Content, &s)
-		if s.State == "idle" {
-			req.idle = append(req.idle, h.Session)
+		if string(executionState(r.Content)) == "idle" {
+			req.idle = append(req.idle, engine)
 			if req.replied && req.sawIdle() {
 				c.finish(req)
 			}
@@ -288,8 +319,9 @@ func wanted(frames [][]byte) bool {
 	case "stream", "execute_result":
 		return true
 	case "status":
-		r, err := wire.Split(frames)
-		return err == nil && bytes.Contains(r.Content, []byte("idle"))
+		// the content frame, where wire.Split would find it
+		i := wire.DelimiterIndex(frames)
+		return i >= 0 && len(frames)-i-1 >= 5 && bytes.Contains(frames[i+5], []byte("idle"))
 	case "execute_input", "error", "display_data", "data_message", "shutdown_reply":
 		return false
 	}

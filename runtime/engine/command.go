@@ -83,7 +83,7 @@ func (e *Engine) startJob(req *request, code string) (*job, error) {
 	go j.pump(e, outR, "stdout", &pumps)
 	go j.pump(e, errR, "stderr", &pumps)
 	go j.wait(e, &pumps, outR, errR)
-	e.log.Debug("command started", "pid", j.pgid, "msg_id", req.header.MsgID)
+	e.log.Debug("command started", "pid", j.pgid, "msg_id", req.msgID)
 	return j, nil
 }
 
@@ -118,7 +118,7 @@ func (j *job) pump(e *Engine, r *os.File, name string, pumps *sync.WaitGroup) {
 		}
 		text := string(data)
 		e.loop.Post(func() {
-			e.publish("stream", j.req.raw.Header, map[string]any{"name": name, "text": text})
+			e.publishValue("stream", j.req.raw.Header, map[string]any{"name": name, "text": text})
 		})
 	}
 	for {

@@ -13,9 +13,9 @@ func (e *Engine) onControl(frames [][]byte) {
 		return
 	}
 	parent := req.raw.Header
-	e.publish("status", parent, map[string]any{"execution_state": "busy"})
-	idle := func() { e.publish("status", parent, map[string]any{"execution_state": "idle"}) }
-	switch req.header.MsgType {
+	e.publish("status", parent, statusBusy)
+	idle := func() { e.publish("status", parent, statusIdle) }
+	switch req.msgType {
 	case "shutdown_request":
 		e.shutdown(req, idle)
 		return // idle goes out with the shutdown_reply, once the command is gone
@@ -46,7 +46,7 @@ func (e *Engine) shutdown(req *request, idle func()) {
 	content := map[string]any{"status": "ok", "restart": c.Restart}
 	answer := func() {
 		e.reply(e.control, req, "shutdown_reply", content)
-		e.publish("shutdown_reply", req.raw.Header, content)
+		e.publishValue("shutdown_reply", req.raw.Header, content)
 		idle()
 	}
 	if e.stopping { // already leaving: answer now, the engine exits anyway
@@ -92,7 +92,7 @@ func (e *Engine) abort(req *request) {
 // abortQueued answers the queued request msgID as aborted, if it is queued.
 func (e *Engine) abortQueued(msgID string) bool {
 	for i, r := range e.queue {
-		if r.header.MsgID == msgID {
+		if r.msgID == msgID {
 			e.queue = append(e.queue[:i], e.queue[i+1:]...)
 			e.replyAborted(r)
 			return true

@@ -100,6 +100,7 @@ type Engine struct {
 	cfg     Config
 	log     *slog.Logger
 	session *wire.Session
+	enc     *encoder
 	ends    endpoints
 	loop    *transport.Loop
 
@@ -124,6 +125,9 @@ type Engine struct {
 	stopping bool
 	result   error  // what Run returns
 	finish   func() // sends the last messages (shutdown_reply) once the command is gone
+
+	// transmit sends frames on s; tests and benchmarks replace it to see what is sent.
+	transmit func(s sender, frames [][]byte) error
 }
 
 // New checks the configuration. Nothing is connected until Run.
@@ -136,7 +140,9 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{}}
+	e := &Engine{cfg: cfg, session: session, ends: resolve(cfg.Info, cfg.Location), aborted: map[string]bool{},
+		transmit: func(s sender, frames [][]byte) error { return s.Send(frames) }}
+	e.enc = newEncoder(session)
 	e.log = cfg.Logger.With("uuid", cfg.UUID)
 	e.id.Store(-1)
 	if cfg.Info.SSH != "" {
@@ -271,22 +277,39 @@ func (e *Engine) leave() {
 }
 
 // send signs and sends a message; parent is the raw header of the request answered.
-func (e *Engine) send(s *transport.Socket, idents [][]byte, msgType string, parent []byte, metadata, content any) error {
+func (e *Engine) send(s sender, idents [][]byte, msgType string, parent []byte, metadata, content any) error {
 	frames, err := e.session.Reply(idents, msgType, parent, metadata, content, nil)
 	if err != nil {
 		e.log.Error("encode message", "type", msgType, "err", err)
 		return err
 	}
-	if err := s.Send(frames); err != nil {
+	if err := e.transmit(s, frames); err != nil {
 		e.log.Warn("send failed", "type", msgType, "err", err)
 		return err
 	}
 	return nil
 }
 
-// publish sends an iopub message with topic engine.<id>.<type>. Every iopub message
-// carries the engine uuid in its metadata: the client maps output to engines by it.
-func (e *Engine) publish(msgType string, parent []byte, content any) {
-	topic := []byte("engine." + strconv.Itoa(e.ID()) + "." + msgType)
-	e.send(e.iopub, [][]byte{topic}, msgType, parent, map[string]any{"engine": e.cfg.UUID}, content)
+// publish sends an iopub message with topic engine.<id>.<type> and the encoded content.
+// Every iopub message carries the engine uuid in its metadata: the client maps output to
+// engines by it.
+func (e *Engine) publish(msgType string, parent []byte, content []byte) {
+	var tb [48]byte
+	topic := append(tb[:0], "engine."...)
+	topic = strconv.AppendInt(topic, int64(e.ID()), 10)
+	topic = append(append(topic, '.'), msgType...)
+	frames := e.enc.message(nil, topic, msgType, parent, e.enc.iopubMeta, content)
+	if err := e.transmit(e.iopub, frames); err != nil {
+		e.log.Warn("send failed", "type", msgType, "err", err)
+	}
+}
+
+// publishValue publishes content encoded as JSON.
+func (e *Engine) publishValue(msgType string, parent []byte, content any) {
+	enc, err := wire.Marshal(content)
+	if err != nil {
+		e.log.Error("encode message", "type", msgType, "err", err)
+		return
+	}
+	e.publish(msgType, parent, enc)
 }

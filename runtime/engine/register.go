@@ -77,7 +77,7 @@ func (e *Engine) onRegistration(frames [][]byte) {
 		return
 	}
 	e.startHeartbeatWatch(time.Duration(reply.HBPeriod) * time.Millisecond)
-	e.publish("status", nil, map[string]any{"execution_state": "starting"})
+	e.publish("status", nil, statusStarting)
 	e.log.Info("registered", "hb_period_ms", reply.HBPeriod)
 }
 

@@ -1,10 +1,13 @@
 package engine
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"ipcluster/runtime/wire"
 )
@@ -21,9 +24,10 @@ const pythonEngineHint = "this engine (ipengine-go) runs shell commands with vie
 type request struct {
 	idents  [][]byte // exactly as received: the reply retraces the path
 	raw     *wire.Raw
-	header  wire.Header
-	meta    map[string]any // request metadata (broadcast fields are echoed)
-	started string
+	msgID   string
+	msgType string
+	echo    echo      // request metadata that the reply metadata repeats
+	started time.Time // when handling started (or the request arrived, if never handled)
 }
 
 // onShell queues requests from mux, task and broadcast; they run one at a time in arrival
@@ -37,9 +41,13 @@ func (e *Engine) onShell(frames [][]byte) {
 		e.replyAborted(req)
 		return
 	}
-	if e.aborted[req.header.MsgID] {
-		delete(e.aborted, req.header.MsgID)
+	if e.aborted[req.msgID] {
+		delete(e.aborted, req.msgID)
 		e.replyAborted(req)
+		return
+	}
+	if e.current == nil && len(e.queue) == 0 {
+		e.handleShell(req) // what next would do, without the queue
 		return
 	}
 	e.queue = append(e.queue, req)
@@ -52,15 +60,12 @@ func (e *Engine) decodeRequest(where string, frames [][]byte) (*request, bool) {
 		e.log.Warn("dropped bad message", "socket", where, "err", err)
 		return nil, false
 	}
-	h, err := wire.ParseHeader(r.Header)
-	if err != nil {
+	req := &request{idents: r.Idents, raw: r, started: time.Now()}
+	if req.msgID, req.msgType, err = parseHeader(r.Header); err != nil {
 		e.log.Warn("dropped message with a bad header", "socket", where, "err", err)
 		return nil, false
 	}
-	req := &request{idents: r.Idents, raw: r, header: h, started: wire.Now()}
-	if err := json.Unmarshal(r.Metadata, &req.meta); err != nil || req.meta == nil {
-		req.meta = map[string]any{}
-	}
+	req.echo = parseEcho(r.Metadata)
 	return req, true
 }
 
@@ -68,52 +73,51 @@ func (e *Engine) decodeRequest(where string, frames [][]byte) (*request, bool) {
 func (e *Engine) next() {
 	for e.current == nil && len(e.queue) > 0 && !e.stopping {
 		req := e.queue[0]
+		e.queue[0] = nil
 		e.queue = e.queue[1:]
 		e.handleShell(req)
 	}
 }
 
 func (e *Engine) handleShell(req *request) {
-	req.started = wire.Now()
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "busy"})
-	e.log.Debug("handling", "type", req.header.MsgType, "msg_id", req.header.MsgID)
-	switch req.header.MsgType {
+	req.started = time.Now()
+	e.publish("status", req.raw.Header, statusBusy)
+	if e.log.Enabled(context.Background(), slog.LevelDebug) {
+		e.log.Debug("handling", "type", req.msgType, "msg_id", req.msgID)
+	}
+	switch req.msgType {
 	case "execute_request":
 		if e.execute(req) {
 			return // the command's exit sends the reply and the idle status
 		}
 	case "apply_request":
 		content := errorContent("NotImplementedError", pythonEngineHint, nil, e.engineInfo("apply"))
-		e.publish("error", req.raw.Header, content)
+		e.publishValue("error", req.raw.Header, content)
 		e.reply(e.shell, req, "apply_reply", withStatus(content, "error"))
 	case "kernel_info_request":
 		e.reply(e.shell, req, "kernel_info_reply", kernelInfo())
 	default:
 		e.replyUnsupported(e.shell, req)
 	}
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.publish("status", req.raw.Header, statusIdle)
 }
 
 // execute starts the request's command; it reports false when the reply was sent at once
 // (empty code, or the command could not start).
 func (e *Engine) execute(req *request) bool {
-	var content struct {
-		Code   string `json:"code"`
-		Silent bool   `json:"silent"`
-	}
-	json.Unmarshal(req.raw.Content, &content)
-	if !content.Silent {
+	code, silent := parseExecute(req.raw.Content)
+	if !silent {
 		e.execCount++
-		e.publish("execute_input", req.raw.Header, map[string]any{"code": content.Code, "execution_count": e.execCount})
+		e.publish("execute_input", req.raw.Header, e.enc.executeInput(code, e.execCount))
 	}
-	if strings.TrimSpace(content.Code) == "" {
+	if strings.TrimSpace(code) == "" {
 		e.replyExecute(req, nil)
 		return false
 	}
-	j, err := e.startJob(req, content.Code)
+	j, err := e.startJob(req, code)
 	if err != nil {
 		e.log.Error("cannot start command", "err", err)
-		e.replyExecute(req, errorContent(CommandErrorName, fmt.Sprintf("cannot run %s: %v", quoteCommand(content.Code), err),
+		e.replyExecute(req, errorContent(CommandErrorName, fmt.Sprintf("cannot run %s: %v", quoteCommand(code), err),
 			nil, e.engineInfo("execute")))
 		return false
 	}
@@ -131,7 +135,7 @@ func (e *Engine) onJobDone(j *job, x exit) {
 	e.unguardGroup(j.pgid) // wait has seen the group gone
 	failure := e.describeExit(j, x)
 	e.replyExecute(j.req, failure)
-	e.publish("status", j.req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.publish("status", j.req.raw.Header, statusIdle)
 	if e.stopping {
 		e.leave()
 		return
@@ -175,12 +179,10 @@ func (e *Engine) describeExit(j *job, x exit) map[string]any {
 // published on iopub as an error message, as ipykernel does).
 func (e *Engine) replyExecute(req *request, failure map[string]any) {
 	if failure == nil {
-		e.reply(e.shell, req, "execute_reply", map[string]any{
-			"status": "ok", "execution_count": e.execCount, "user_expressions": map[string]any{}, "payload": []any{},
-		})
+		e.replyEncoded(e.shell, req, "execute_reply", "ok", e.enc.executeOK(e.execCount))
 		return
 	}
-	e.publish("error", req.raw.Header, failure)
+	e.publishValue("error", req.raw.Header, failure)
 	content := withStatus(failure, "error")
 	content["execution_count"] = e.execCount
 	e.reply(e.shell, req, "execute_reply", content)
@@ -189,22 +191,22 @@ func (e *Engine) replyExecute(req *request, failure map[string]any) {
 // replyAborted answers a request that will not run (abort_request, or the engine is
 // leaving), with busy/idle around it so that output waits in the client end too.
 func (e *Engine) replyAborted(req *request) {
-	e.log.Info("aborting", "type", req.header.MsgType, "msg_id", req.header.MsgID)
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "busy"})
-	e.reply(e.shell, req, replyType(req.header.MsgType), map[string]any{"status": "aborted"})
-	e.publish("status", req.raw.Header, map[string]any{"execution_state": "idle"})
+	e.log.Info("aborting", "type", req.msgType, "msg_id", req.msgID)
+	e.publish("status", req.raw.Header, statusBusy)
+	e.replyEncoded(e.shell, req, replyType(req.msgType), "aborted", contentAborted)
+	e.publish("status", req.raw.Header, statusIdle)
 }
 
 // replyUnsupported answers request types a shell engine does not have, so that no client
 // waits forever.
 func (e *Engine) replyUnsupported(s sender, req *request) {
-	e.log.Warn("unsupported request", "type", req.header.MsgType)
-	if !strings.HasSuffix(req.header.MsgType, "_request") {
+	e.log.Warn("unsupported request", "type", req.msgType)
+	if !strings.HasSuffix(req.msgType, "_request") {
 		return // comm messages and the like expect no reply
 	}
 	content := errorContent("NotImplementedError",
-		fmt.Sprintf("%s is not supported by this engine (ipengine-go runs shell commands)", req.header.MsgType), nil, e.engineInfo(""))
-	e.reply(s, req, replyType(req.header.MsgType), withStatus(content, "error"))
+		fmt.Sprintf("%s is not supported by this engine (ipengine-go runs shell commands)", req.msgType), nil, e.engineInfo(""))
+	e.reply(s, req, replyType(req.msgType), withStatus(content, "error"))
 }
 
 // sender is a socket replies go out on (shell or control).
@@ -213,29 +215,52 @@ type sender interface{ Send([][]byte) error }
 // reply answers req on the socket it came from, with ipyparallel's reply metadata.
 func (e *Engine) reply(s sender, req *request, msgType string, content map[string]any) {
 	status, _ := content["status"].(string)
-	md := map[string]any{
-		"started":          req.started,
-		"dependencies_met": true,
-		"engine":           e.cfg.UUID,
-		"is_broadcast":     metaOr(req.meta, "is_broadcast", false),
-		"is_coalescing":    metaOr(req.meta, "is_coalescing", false),
-		"original_msg_id":  metaOr(req.meta, "original_msg_id", ""),
-		"status":           status,
-	}
-	if label, ok := req.meta["label"]; ok {
-		md["label"] = label // ipyparallel 9 echoes it
-	}
-	if status == "error" {
-		md["engine_info"] = map[string]any{"engine_uuid": e.cfg.UUID, "engine_id": e.ID()}
-	}
-	frames, err := e.session.Reply(req.idents, msgType, req.raw.Header, md, content, nil)
+	enc, err := wire.Marshal(content)
 	if err != nil {
 		e.log.Error("encode reply", "type", msgType, "err", err)
 		return
 	}
-	if err := s.Send(frames); err != nil {
+	e.replyEncoded(s, req, msgType, status, enc)
+}
+
+// replyEncoded is reply with the content already encoded; status is its status field.
+func (e *Engine) replyEncoded(s sender, req *request, msgType, status string, content []byte) {
+	frames := e.enc.message(req.idents, nil, msgType, req.raw.Header, e.replyMetadata(req, status), content)
+	if err := e.transmit(s, frames); err != nil {
 		e.log.Warn("send reply failed", "type", msgType, "err", err)
 	}
+}
+
+// replyMetadata encodes ipyparallel's reply metadata (keys in the sorted order in which
+// encoding/json writes a map), in the encoder's scratch space.
+func (e *Engine) replyMetadata(req *request, status string) []byte {
+	c := e.enc
+	b := append(c.metaBuf[:0], `{"dependencies_met":true,"engine":`...)
+	b = append(b, c.uuid...)
+	if status == "error" {
+		b = append(b, `,"engine_info":{"engine_id":`...)
+		b = strconv.AppendInt(b, int64(e.ID()), 10)
+		b = append(b, `,"engine_uuid":`...)
+		b = append(b, c.uuid...)
+		b = append(b, '}')
+	}
+	b = append(b, `,"is_broadcast":`...)
+	b = append(b, req.echo.isBroadcast...)
+	b = append(b, `,"is_coalescing":`...)
+	b = append(b, req.echo.isCoalescing...)
+	if req.echo.label != nil {
+		b = append(b, `,"label":`...) // ipyparallel 9 echoes it
+		b = append(b, req.echo.label...)
+	}
+	b = append(b, `,"original_msg_id":`...)
+	b = append(b, req.echo.originalMsgID...)
+	b = append(b, `,"started":"`...)
+	b = c.appendDate(b, req.started)
+	b = append(b, `","status":`...)
+	b = appendJSONString(b, status)
+	b = append(b, '}')
+	c.metaBuf = b
+	return b
 }
 
 func (e *Engine) engineInfo(method string) map[string]any {
@@ -260,13 +285,6 @@ func withStatus(content map[string]any, status string) map[string]any {
 	}
 	out["status"] = status
 	return out
-}
-
-func metaOr(meta map[string]any, key string, def any) any {
-	if v, ok := meta[key]; ok && v != nil {
-		return v
-	}
-	return def
 }
 
 // replyType is ipykernel's reply name for a request: the part before the last "_" + "_reply".
