@@ -15,9 +15,11 @@ import (
 
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
+	"ipcluster/runtime/transport"
 )
 
 func main() {
+	transport.OneProcessor()
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"ipcluster/profiles"
 	"ipcluster/runtime/engine"
+	"ipcluster/runtime/transport"
 )
 
 // Exit codes.
@@ -32,6 +33,7 @@ func main() {
 		engine.RunGuard(os.Stdin)
 		return
 	}
+	transport.OneProcessor()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// For performance work: IPENGINE_CPUPROFILE=prefix writes prefix.<pid> (a pprof CPU profile).
