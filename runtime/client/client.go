@@ -96,6 +96,7 @@ func (c *Client) open() (err error) {
 	if c.zctx, err = transport.NewContext(); err != nil {
 		return err
 	}
+	c.zctx.SetLogger(c.log)
 	if c.loop, err = transport.NewLoop(c.zctx); err != nil {
 		c.zctx.Term()
 		return err

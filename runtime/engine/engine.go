@@ -167,6 +167,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	zctx.SetLogger(e.log)
 	defer zctx.Term()
 	if e.loop, err = transport.NewLoop(zctx); err != nil {
 		return err

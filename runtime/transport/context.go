@@ -2,6 +2,7 @@ package transport
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,18 @@ import (
 type Context struct {
 	wg     sync.WaitGroup
 	nextID atomic.Uint32 // for routing ids of peers that announce none
+	log    atomic.Pointer[slog.Logger]
+}
+
+// SetLogger makes the context report connections it refuses (a peer that is not ZMTP,
+// wants a security mechanism we lack, or sends a malformed frame); without it they are
+// dropped silently, as libzmq does.
+func (c *Context) SetLogger(l *slog.Logger) { c.log.Store(l) }
+
+func (c *Context) warn(msg string, args ...any) {
+	if l := c.log.Load(); l != nil {
+		l.Warn(msg, args...)
+	}
 }
 
 // NewContext makes a context.

@@ -106,6 +106,10 @@ func (p *peer) run() {
 	for {
 		flags, body, err := readFrame(p.r)
 		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+				p.sock.ctx.warn("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],
+					"peer", p.conn.RemoteAddr().String(), "err", err)
+			}
 			p.end()
 			return
 		}

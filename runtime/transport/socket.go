@@ -246,7 +246,16 @@ func (s *Socket) dial(addr string) {
 func (s *Socket) open(conn net.Conn) *peer {
 	stop := context.AfterFunc(s.closeCtx, func() { conn.Close() })
 	p, err := s.handshake(conn)
-	if !stop() || err != nil || !s.attach(p) {
+	if !stop() {
+		conn.Close() // the socket closed meanwhile
+		return nil
+	}
+	if err != nil {
+		s.ctx.warn("ZeroMQ connection refused", "socket", socketTypeNames[s.kind], "peer", conn.RemoteAddr().String(), "err", err)
+		conn.Close()
+		return nil
+	}
+	if !s.attach(p) {
 		conn.Close()
 		return nil
 	}
