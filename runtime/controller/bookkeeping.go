@@ -80,13 +80,7 @@ func resultFields(rec *Record, r *wire.Raw) {
 	rec.Received = now()
 }
 
-func parentMsgID(r *wire.Raw) string {
-	var p struct {
-		MsgID string `json:"msg_id"`
-	}
-	json.Unmarshal(r.Parent, &p)
-	return p.MsgID
-}
+func parentMsgID(r *wire.Raw) string { return wire.MsgID(r.Parent) }
 
 // saveQueueResult completes a direct request with the engine's reply.
 func (h *hub) saveQueueResult(engine string, r *wire.Raw) {
