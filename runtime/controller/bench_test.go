@@ -195,7 +195,8 @@ func BenchmarkHubBookkeeping(b *testing.B) {
 		hdr, _ := wire.ParseHeader(r.Header)
 		c.hub.saveTaskRequest(r, hdr)
 		c.hub.saveTaskDestination(tt.ids[i], engines[0])
-		c.hub.saveTaskResult(decode(append([][]byte{[]byte(engines[0])}, tt.replies[i][0]...)))
+		r = decode(append([][]byte{[]byte(engines[0])}, tt.replies[i][0]...))
+		c.hub.saveTaskResult(r, parentMsgID(r), parseReplyMeta(r.Metadata))
 		for k := range 3 {
 			c.hub.saveIOPub(decode(tt.iopub[3*i+k]))
 		}

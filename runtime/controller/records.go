@@ -140,8 +140,10 @@ var errNoRecord = errors.New("no such record")
 
 // store is the task-record database.
 type store interface {
+	keeps() bool // whether records are kept at all (false: NoDB)
 	add(r *Record)
 	get(msgID string) (*Record, error)
+	lookup(msgID string) *Record // get without the error: nil when missing or culled
 	update(msgID string, f func(*Record)) error
 	find(q map[string]any) ([]*Record, error)
 	drop(msgIDs []string)
@@ -187,10 +189,16 @@ func (d *dictDB) get(msgID string) (*Record, error) {
 	return r, nil
 }
 
+func (d *dictDB) keeps() bool { return true }
+
+// lookup is get for internal use. A record is never both kept and culled (add forgets the
+// culling, cull deletes the record), so the map says it all.
+func (d *dictDB) lookup(msgID string) *Record { return d.records[msgID] }
+
 func (d *dictDB) update(msgID string, f func(*Record)) error {
-	r, err := d.get(msgID)
-	if err != nil {
-		return err
+	r := d.lookup(msgID)
+	if r == nil {
+		return errNoRecord
 	}
 	before := r.bufferBytes()
 	f(r)
@@ -284,7 +292,9 @@ type noDB struct{}
 
 var errNoDB = errors.New("NoDB does not store information about messages")
 
-func (noDB) add(*Record) {}
+func (noDB) keeps() bool           { return false }
+func (noDB) lookup(string) *Record { return nil }
+func (noDB) add(*Record)           {}
 func (noDB) get(string) (*Record, error) {
 	return nil, fmt.Errorf("%w: NoDB does not support record access", errNoRecord)
 }

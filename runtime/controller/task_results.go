@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"encoding/json"
 	"sort"
 
 	"ipcluster/runtime/wire"
@@ -9,12 +8,6 @@ import (
 
 // The task scheduler's other half: engines' replies, retries, the dependency graph, and
 // engines coming and going.
-
-// replyMetadata is what the scheduler reads from an engine's reply.
-type replyMetadata struct {
-	DependenciesMet *bool  `json:"dependencies_met"`
-	Status          string `json:"status"`
-}
 
 // onResult takes an engine's reply: [engine, client, <IDS|MSG>, ...].
 func (s *taskScheduler) onResult(frames [][]byte) {
@@ -40,8 +33,7 @@ func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
 	if i := s.indexOf(engine); i >= 0 {
 		s.loads[i]--
 	}
-	var md replyMetadata
-	json.Unmarshal(r.Metadata, &md)
+	md := parseReplyMeta(r.Metadata)
 	if md.DependenciesMet != nil && !*md.DependenciesMet {
 		s.unmet(engine, msgID)
 		return
@@ -65,7 +57,7 @@ func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
 	}
 	s.allDone.add(msgID)
 	s.destinations[msgID] = engine
-	s.c.hub.saveTaskResult(r)
+	s.c.hub.saveTaskResult(r, msgID, md)
 	s.updateGraph(msgID, success)
 }
 

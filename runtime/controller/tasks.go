@@ -315,7 +315,7 @@ func (s *taskScheduler) failUnreachable(msgID, ename, evalue string) {
 	if err == nil {
 		s.c.send(s.c.taskIn, frames)
 		if r, err := wire.Split(frames); err == nil {
-			s.c.hub.saveTaskResult(r)
+			s.c.hub.saveTaskResult(r, msgID, replyMeta{}) // its metadata is {}
 		}
 	}
 	s.c.log.Info("task failed without running", "msg_id", msgID, "error", ename)
