@@ -55,7 +55,6 @@ func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
 		s.failed[engine].add(msgID)
 		s.allFailed.add(msgID)
 	}
-	s.allDone.add(msgID)
 	s.destinations[msgID] = engine
 	s.c.hub.saveTaskResult(r, msgID, md)
 	s.updateGraph(msgID, success)

@@ -51,8 +51,7 @@ type taskScheduler struct {
 	completed    map[string]stringSet       // engine -> msg_ids finished ok there
 	failed       map[string]stringSet       // engine -> msg_ids finished in error there
 	allCompleted stringSet
-	allFailed    stringSet
-	allDone      stringSet
+	allFailed    stringSet // (a task is done when in allCompleted or allFailed)
 	allIDs       stringSet
 	destinations map[string]string
 	graph        map[string]stringSet // msg_id -> ids of jobs waiting for it
@@ -70,7 +69,7 @@ func newTaskScheduler(c *Controller) *taskScheduler {
 	return &taskScheduler{
 		c: c, scheme: scheme, hwm: c.cfg.HWM,
 		pending: map[string]map[string]*job{}, completed: map[string]stringSet{}, failed: map[string]stringSet{},
-		allCompleted: stringSet{}, allFailed: stringSet{}, allDone: stringSet{}, allIDs: stringSet{},
+		allCompleted: stringSet{}, allFailed: stringSet{}, allIDs: stringSet{},
 		destinations: map[string]string{}, graph: map[string]stringSet{}, queueMap: map[string]*job{}, retries: map[string]int{},
 	}
 }
@@ -286,7 +285,7 @@ func (s *taskScheduler) saveUnmet(j *job) {
 	s.queueMap[j.msgID] = j
 	s.queue = append(s.queue, j)
 	for _, dep := range j.dependents() {
-		if s.allDone.has(dep) {
+		if s.allCompleted.has(dep) || s.allFailed.has(dep) { // done
 			continue
 		}
 		if s.graph[dep] == nil {
@@ -308,7 +307,6 @@ func (s *taskScheduler) failUnreachable(msgID, ename, evalue string) {
 	for _, dep := range j.dependents() {
 		delete(s.graph[dep], msgID)
 	}
-	s.allDone.add(msgID)
 	s.allFailed.add(msgID)
 	delete(s.retries, msgID)
 	frames, err := s.c.session.Reply(j.idents, "apply_reply", j.header, nil, errorContent(ename, evalue, "fail_unreachable"), nil)
