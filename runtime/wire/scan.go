@@ -39,8 +39,9 @@ type Member struct {
 const maxScanDepth = 1000
 
 // ScanObject checks that data is a valid JSON object and stores in out[i] the value of its
-// top-level member names[i] (the last one, when a name repeats, as encoding/json does). It
-// reports false when data is not valid JSON or not an object, and when encoding/json could
+// top-level member names[i]. It reports false when data is not valid JSON or not an
+// object, when a name occurs twice (encoding/json keeps the last value, or the earlier one
+// when the last is null, and reports a type error of either), and when encoding/json could
 // match a key to a name in a way it does not: a key with escapes or non-ASCII bytes, or a
 // key equal to a name but for case (struct fields match case-insensitively). Names must be
 // ASCII. out must be at least as long as names; it is cleared first.
@@ -76,6 +77,9 @@ func ScanObject(data []byte, names []string, out []Member) bool {
 			if equalFoldASCII(key, name) {
 				return false
 			}
+		}
+		if field >= 0 && out[field].Kind != Absent {
+			return false // a repeated name
 		}
 		s.ws()
 		if !s.next(':') {
