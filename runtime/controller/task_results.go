@@ -67,6 +67,9 @@ func (s *taskScheduler) unmet(engine, msgID string) {
 		return
 	}
 	delete(s.pending[engine], msgID)
+	if j.blacklist == nil {
+		j.blacklist = stringSet{}
+	}
 	j.blacklist.add(engine)
 	if j.targets != nil && setEqual(j.blacklist, j.targets) {
 		s.queueMap[msgID] = j

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"ipcluster/runtime/wire"
@@ -16,7 +17,7 @@ type job struct {
 	targets   stringSet
 	after     dependency
 	follow    dependency
-	blacklist stringSet
+	blacklist stringSet // nil until an engine refuses it
 	seq       uint64
 	removed   bool // ran or failed: skip it where it still sits in the queue
 }
@@ -83,6 +84,54 @@ type taskMetadata struct {
 	Retries int             `json:"retries"`
 }
 
+var taskMetadataNames = []string{"after", "follow", "timeout", "targets", "retries"}
+
+// parseTaskMetadata is json.Unmarshal(raw, md) for a zero md, without encoding/json for
+// metadata as LoadBalancedView sends it. (after and follow may share raw's memory.)
+func parseTaskMetadata(raw []byte, md *taskMetadata) error {
+	var m [5]wire.Member
+	if wire.ScanObject(raw, taskMetadataNames, m[:]) && fastTaskMetadata(md, &m) {
+		return nil
+	}
+	*md = taskMetadata{}
+	return json.Unmarshal(raw, md)
+}
+
+func fastTaskMetadata(md *taskMetadata, m *[5]wire.Member) bool {
+	for i, dst := range [2]*json.RawMessage{&md.After, &md.Follow} {
+		switch m[i].Kind {
+		case wire.Absent:
+		case wire.String: // Raw lacks the quotes; invalid anyway
+			return false
+		default:
+			*dst = m[i].Raw
+		}
+	}
+	isNumber := func(raw []byte) bool { return raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9' }
+	if v := m[2]; v.Kind == wire.Other && isNumber(v.Raw) {
+		f, err := strconv.ParseFloat(string(v.Raw), 64)
+		if err != nil {
+			return false
+		}
+		md.Timeout = &f
+	} else if v.Kind != wire.Absent && !(v.Kind == wire.Other && string(v.Raw) == "null") {
+		return false
+	}
+	if v := m[3]; v.Kind != wire.Absent && !(v.Kind == wire.Other && (string(v.Raw) == "null" || string(v.Raw) == "[]")) {
+		return false // targets named: left to encoding/json
+	}
+	if v := m[4]; v.Kind == wire.Other && isNumber(v.Raw) {
+		n, err := strconv.ParseInt(string(v.Raw), 10, 64)
+		if err != nil || int64(int(n)) != n {
+			return false
+		}
+		md.Retries = int(n)
+	} else if v.Kind != wire.Absent && !(v.Kind == wire.Other && string(v.Raw) == "null") {
+		return false
+	}
+	return true
+}
+
 // onSubmit takes a task from a client: [client, <IDS|MSG>, ...].
 func (s *taskScheduler) onSubmit(frames [][]byte) {
 	r, ok := s.c.decode("task", frames)
@@ -105,12 +154,12 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 		return
 	}
 	s.seq++
-	j := &job{msgID: hdr.MsgID, frames: frames, idents: r.Idents, header: r.Header, blacklist: stringSet{}, seq: s.seq}
+	j := &job{msgID: hdr.MsgID, frames: frames, idents: r.Idents, header: r.Header, seq: s.seq}
 	s.c.hub.saveTaskRequest(r, hdr)
 	s.allIDs.add(j.msgID)
 	var md taskMetadata
 	if len(r.Metadata) > 0 {
-		if err := json.Unmarshal(r.Metadata, &md); err != nil {
+		if err := parseTaskMetadata(r.Metadata, &md); err != nil {
 			s.queueMap[j.msgID] = j
 			s.failUnreachable(j.msgID, "ValueError", "task metadata is not valid: "+err.Error())
 			return
@@ -145,7 +194,7 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 			}
 		}
 		if after.met(s.allCompleted, s.allFailed) {
-			after = dependency{ids: stringSet{}, all: true, success: true}
+			after = dependency{all: true, success: true}
 		}
 	}
 	j.after, j.follow = after, follow
