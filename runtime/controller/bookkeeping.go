@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"strings"
 
 	"ipcluster/runtime/wire"
 )
@@ -67,11 +68,11 @@ func (h *hub) saveQueueRequest(engine string, r *wire.Raw) {
 
 // resultFields fills a record's result from a reply whose metadata is md.
 func resultFields(rec *Record, r *wire.Raw, md replyMeta) {
-	hdr, _ := wire.ParseHeader(r.Header)
+	date := wire.HeaderField(r.Header, "date")
 	rec.ResultHeader, rec.ResultMetadata, rec.ResultContent = clone3(r.Header, r.Metadata, r.Content)
 	rec.ResultBuffers, rec.resultBufsSet = cloneFrames(r.Buffers), true
 	rec.Started = md.Started
-	rec.Completed = hdr.Date
+	rec.Completed = date
 	rec.Received = now()
 }
 
@@ -89,24 +90,27 @@ var replyMetaNames = []string{"started", "engine", "status", "dependencies_met"}
 
 // parseReplyMeta decodes reply metadata as json.Unmarshal does, errors ignored (a member
 // of the wrong type stays zero), without encoding/json in the common case.
-func parseReplyMeta(raw []byte) (md replyMeta) {
+func parseReplyMeta(raw []byte) replyMeta {
 	var m [4]wire.Member
-	if wire.ScanObject(raw, replyMetaNames, m[:]) && fastReplyMeta(&md, &m) {
-		return md
+	if wire.ScanObject(raw, replyMetaNames, m[:]) {
+		if md, ok := fastReplyMeta(&m); ok {
+			return md
+		}
 	}
-	md = replyMeta{}
+	var md replyMeta
 	json.Unmarshal(raw, &md)
 	return md
 }
 
-func fastReplyMeta(md *replyMeta, m *[4]wire.Member) bool {
-	for i, dst := range [3]*string{&md.Started, &md.Engine, &md.Status} {
-		switch m[i].Kind {
+func fastReplyMeta(m *[4]wire.Member) (md replyMeta, ok bool) {
+	n := 0
+	for _, v := range m[:3] {
+		switch v.Kind {
 		case wire.Absent:
 		case wire.String:
-			*dst = string(m[i].Raw)
+			n += len(v.Raw)
 		default:
-			return false
+			return md, false
 		}
 	}
 	switch m[3].Kind {
@@ -116,9 +120,17 @@ func fastReplyMeta(md *replyMeta, m *[4]wire.Member) bool {
 	case wire.False:
 		md.DependenciesMet = &falseValue
 	default:
-		return false
+		return md, false
 	}
-	return true
+	var b strings.Builder // one allocation for the three strings
+	b.Grow(n)
+	for _, v := range m[:3] {
+		b.Write(v.Raw)
+	}
+	all := b.String()
+	md.Started, all = all[:len(m[0].Raw)], all[len(m[0].Raw):]
+	md.Engine, md.Status = all[:len(m[1].Raw)], all[len(m[1].Raw):]
+	return md, true
 }
 
 // shared targets of replyMeta.DependenciesMet (read only)
@@ -195,6 +207,9 @@ func (h *hub) saveTaskResult(r *wire.Raw, msgID string, md replyMeta) {
 // saveIOPub files engine output under its request, and unregisters an engine that announces
 // its shutdown.
 func (h *hub) saveIOPub(r *wire.Raw) {
+	if wire.HeaderField(r.Header, "msg_type") == "status" { // most of them: dropped below too, valid header or not
+		return
+	}
 	hdr, err := wire.ParseHeader(r.Header)
 	if err != nil {
 		return
@@ -245,6 +260,13 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 	}
 }
 
+// decodeString is json.Unmarshal into a string, errors ignored.
+func decodeString(raw []byte) string {
+	var v string
+	json.Unmarshal(raw, &v)
+	return v
+}
+
 var iopubNames = []string{"name", "text", "code"}
 
 // iopubContent reads the members of iopub content that records keep (a stream's name and
@@ -260,7 +282,7 @@ func iopubContent(content []byte) (name, text, code string, ok bool) {
 			case wire.String:
 				out[i] = string(v.Raw)
 			default:
-				json.Unmarshal(v.Raw, &out[i])
+				out[i] = decodeString(v.Raw)
 			}
 		}
 		return out[0], out[1], out[2], true

@@ -183,6 +183,7 @@ func (s *taskScheduler) removeEngine(uuid string) {
 	}
 	s.targets = append(s.targets[:i:i], s.targets[i+1:]...)
 	s.loads = append(s.loads[:i:i], s.loads[i+1:]...)
+	delete(s.identities, uuid)
 	if len(s.pending[uuid]) == 0 {
 		delete(s.pending, uuid)
 		return

@@ -58,7 +58,8 @@ type taskScheduler struct {
 	graph        map[string]stringSet // msg_id -> ids of jobs waiting for it
 	queue        []*job               // waiting jobs in submission order (lazily compacted)
 	queueMap     map[string]*job
-	retries      map[string]int
+	retries      map[string]int // retries left, if any
+	identities   map[string][]byte
 	seq          uint64
 }
 
@@ -72,6 +73,7 @@ func newTaskScheduler(c *Controller) *taskScheduler {
 		pending: map[string]map[string]*job{}, completed: map[string]stringSet{}, failed: map[string]stringSet{},
 		allCompleted: stringSet{}, allFailed: stringSet{}, allIDs: stringSet{},
 		destinations: map[string]string{}, graph: map[string]stringSet{}, queueMap: map[string]*job{}, retries: map[string]int{},
+		identities: map[string][]byte{},
 	}
 }
 
@@ -183,7 +185,11 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 			j.targets.add(t)
 		}
 	}
-	s.retries[j.msgID] = md.Retries
+	if md.Retries != 0 {
+		s.retries[j.msgID] = md.Retries
+	} else if len(s.retries) > 0 { // a missing entry reads as 0
+		delete(s.retries, j.msgID)
+	}
 	if !after.empty() {
 		if after.all {
 			if after.success {
@@ -300,14 +306,16 @@ func (s *taskScheduler) maybeRun(j *job) bool {
 // send places j on the engine at index idx.
 func (s *taskScheduler) send(j *job, idx int) {
 	target := s.targets[idx]
-	s.loads[idx]++
-	s.targets = append(append(s.targets[:idx:idx], s.targets[idx+1:]...), target) // least recently used first
-	load := s.loads[idx]
-	s.loads = append(append(s.loads[:idx:idx], s.loads[idx+1:]...), load)
+	load := s.loads[idx] + 1
+	// move it to the end: least recently used first
+	copy(s.targets[idx:], s.targets[idx+1:])
+	s.targets[len(s.targets)-1] = target
+	copy(s.loads[idx:], s.loads[idx+1:])
+	s.loads[len(s.loads)-1] = load
 	s.pending[target][j.msgID] = j
 	j.removed = true
 	out := make([][]byte, 0, len(j.frames)+1)
-	out = append(append(out, []byte(target)), j.frames...)
+	out = append(append(out, s.identity(target)), j.frames...)
 	s.c.hub.saveTaskDestination(j.msgID, target)
 	s.c.sendToEngine(s.c.taskOut, out, func() {
 		if s.pending[target][j.msgID] == j { // never delivered: try another engine
@@ -317,6 +325,16 @@ func (s *taskScheduler) send(j *job, idx int) {
 			s.unmet(target, j.msgID)
 		}
 	})
+}
+
+// identity is an engine's routing identity (made once per engine; never modified).
+func (s *taskScheduler) identity(engine string) []byte {
+	id, ok := s.identities[engine]
+	if !ok {
+		id = []byte(engine)
+		s.identities[engine] = id
+	}
+	return id
 }
 
 func (s *taskScheduler) indexOf(engine string) int {

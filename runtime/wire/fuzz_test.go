@@ -59,7 +59,7 @@ func FuzzScanObject(f *testing.F) {
 		`{"MSG_ID":"x"}`, `{"msg_id":"a\u00e9"}`, `{"msg_id":"\xff"}`, `{"msg_id":"é","x":[1,-2.5e+3,{"y":true}],"date":"d"}`,
 		`{"msg_id":1}`, `{"msg_id":"a",}`, `{"a":01}`, `{"a":1.}`, `{"a":"\t"}`, `{"ſession":"s"}`, `{"status":"ok","dependencies_met":true}`,
 		`{"msg_id":"a"} x`, `{"msg_id":"a"`, `{"a":[[[[]]]]}`, `{"a":"\u12"}`, `{"a":-}`, `{"a":tru}`,
-		`{"msg_id":5,"msg_id":"a"}`, `{"msg_id":"a","msg_id":null}`, `{"status":"ok","status":"error"}`,
+		`{"msg_id":5,"msg_id":"a"}`, `{"msg_id":"a","msg_id":null}`, `{"status":"ok","status":"error"}`, `{"msg_type":"status","username":5}`, `{"date":"d","DATE":"e"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -107,6 +107,11 @@ func FuzzScanObject(f *testing.F) {
 		json.Unmarshal(data, &p)
 		if id := MsgID(data); id != p.MsgID {
 			t.Fatalf("MsgID(%q) = %q; encoding/json: %q", data, id, p.MsgID)
+		}
+		for i, v := range []string{want.MsgID, want.MsgType, want.Username, want.Session, want.Date, want.Version} {
+			if got := HeaderField(data, headerNames[i]); got != v {
+				t.Fatalf("HeaderField(%q, %s) = %q; encoding/json: %q", data, headerNames[i], got, v)
+			}
 		}
 	})
 }

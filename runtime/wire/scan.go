@@ -360,13 +360,17 @@ func parseHeaderFast(raw []byte) (h Header, ok bool) {
 	return h, true
 }
 
-var msgIDName = []string{"msg_id"}
-
 // MsgID returns the msg_id of a raw header (a parent header, say) as decoding it into a
 // Header would, or "" when it has none or is not valid JSON.
-func MsgID(raw []byte) string {
+func MsgID(raw []byte) string { return HeaderField(raw, "msg_id") }
+
+// HeaderField returns the member name (msg_id, msg_type, username, session, date or
+// version) of a raw header as ParseHeader would fill it in, errors ignored: "" when it is
+// missing or raw is not valid JSON.
+func HeaderField(raw []byte, name string) string {
+	names := [1]string{name}
 	var m [1]Member
-	if ScanObject(raw, msgIDName, m[:]) {
+	if ScanObject(raw, names[:], m[:]) {
 		switch m[0].Kind {
 		case Absent:
 			return ""
@@ -374,9 +378,21 @@ func MsgID(raw []byte) string {
 			return string(m[0].Raw)
 		}
 	}
-	var h struct {
-		MsgID string `json:"msg_id"`
-	}
+	var h Header
 	json.Unmarshal(raw, &h)
-	return h.MsgID
+	switch name {
+	case "msg_id":
+		return h.MsgID
+	case "msg_type":
+		return h.MsgType
+	case "username":
+		return h.Username
+	case "session":
+		return h.Session
+	case "date":
+		return h.Date
+	case "version":
+		return h.Version
+	}
+	return ""
 }
