@@ -175,6 +175,12 @@ func (s *scanner) str() (start, end int, plain, ascii, ok bool) {
 	start = s.i
 	plain, ascii = true, true
 	for s.i < len(s.data) {
+		for s.i < len(s.data) && !strSpecial[s.data[s.i]] {
+			s.i++
+		}
+		if s.i >= len(s.data) {
+			return
+		}
 		c := s.data[s.i]
 		switch {
 		case c == '"':
@@ -205,15 +211,21 @@ func (s *scanner) str() (start, end int, plain, ascii, ok bool) {
 			}
 		case c < 0x20:
 			return
-		case c >= 0x80:
+		default: // >= 0x80
 			ascii = false
-			s.i++
-		default:
 			s.i++
 		}
 	}
 	return
 }
+
+// strSpecial marks the bytes that end a run of plain ASCII inside a string.
+var strSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
 
 // value scans any JSON value at s.i.
 func (s *scanner) value(depth int) bool {
