@@ -106,18 +106,18 @@ func fastReplyMeta(m *[4]wire.Member) (md replyMeta, ok bool) {
 	n := 0
 	for _, v := range m[:3] {
 		switch v.Kind {
-		case wire.Absent:
-		case wire.String:
+		case wire.KindAbsent:
+		case wire.KindString:
 			n += len(v.Raw)
 		default:
 			return md, false
 		}
 	}
 	switch m[3].Kind {
-	case wire.Absent:
-	case wire.True:
+	case wire.KindAbsent:
+	case wire.KindTrue:
 		md.DependenciesMet = &trueValue
-	case wire.False:
+	case wire.KindFalse:
 		md.DependenciesMet = &falseValue
 	default:
 		return md, false
@@ -278,8 +278,8 @@ func iopubContent(content []byte) (name, text, code string, ok bool) {
 		var out [3]string
 		for i, v := range m {
 			switch v.Kind {
-			case wire.Absent:
-			case wire.String:
+			case wire.KindAbsent:
+			case wire.KindString:
 				out[i] = string(v.Raw)
 			default:
 				out[i] = decodeString(v.Raw)

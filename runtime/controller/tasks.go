@@ -102,33 +102,33 @@ func parseTaskMetadata(raw []byte, md *taskMetadata) error {
 func fastTaskMetadata(md *taskMetadata, m *[5]wire.Member) bool {
 	for i, dst := range [2]*json.RawMessage{&md.After, &md.Follow} {
 		switch m[i].Kind {
-		case wire.Absent:
-		case wire.String: // Raw lacks the quotes; invalid anyway
+		case wire.KindAbsent:
+		case wire.KindString: // Raw lacks the quotes; invalid anyway
 			return false
 		default:
 			*dst = m[i].Raw
 		}
 	}
 	isNumber := func(raw []byte) bool { return raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9' }
-	if v := m[2]; v.Kind == wire.Other && isNumber(v.Raw) {
+	if v := m[2]; v.Kind == wire.KindOther && isNumber(v.Raw) {
 		f, err := strconv.ParseFloat(string(v.Raw), 64)
 		if err != nil {
 			return false
 		}
 		md.Timeout = &f
-	} else if v.Kind != wire.Absent && !(v.Kind == wire.Other && string(v.Raw) == "null") {
+	} else if v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && string(v.Raw) == "null") {
 		return false
 	}
-	if v := m[3]; v.Kind != wire.Absent && !(v.Kind == wire.Other && (string(v.Raw) == "null" || string(v.Raw) == "[]")) {
+	if v := m[3]; v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && (string(v.Raw) == "null" || string(v.Raw) == "[]")) {
 		return false // targets named: left to encoding/json
 	}
-	if v := m[4]; v.Kind == wire.Other && isNumber(v.Raw) {
+	if v := m[4]; v.Kind == wire.KindOther && isNumber(v.Raw) {
 		n, err := strconv.ParseInt(string(v.Raw), 10, 64)
 		if err != nil || int64(int(n)) != n {
 			return false
 		}
 		md.Retries = int(n)
-	} else if v.Kind != wire.Absent && !(v.Kind == wire.Other && string(v.Raw) == "null") {
+	} else if v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && string(v.Raw) == "null") {
 		return false
 	}
 	return true

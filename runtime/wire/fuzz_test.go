@@ -74,21 +74,21 @@ func FuzzScanObject(f *testing.F) {
 			for i, name := range names {
 				raw, present := m[name]
 				switch out[i].Kind {
-				case Absent:
+				case KindAbsent:
 					if present {
 						t.Fatalf("%q: %s reported absent", data, name)
 					}
-				case String:
+				case KindString:
 					var v string
 					if err := json.Unmarshal(raw, &v); err != nil || v != string(out[i].Raw) {
 						t.Fatalf("%q: %s = %q, encoding/json: %q (%v)", data, name, out[i].Raw, v, err)
 					}
-				case True, False:
+				case KindTrue, KindFalse:
 					var v bool
-					if err := json.Unmarshal(raw, &v); err != nil || v != (out[i].Kind == True) {
+					if err := json.Unmarshal(raw, &v); err != nil || v != (out[i].Kind == KindTrue) {
 						t.Fatalf("%q: %s kind %d, encoding/json: %v (%v)", data, name, out[i].Kind, v, err)
 					}
-				case Other:
+				case KindOther:
 					if !bytes.Equal(raw, out[i].Raw) {
 						t.Fatalf("%q: %s raw %q, encoding/json: %q", data, name, out[i].Raw, raw)
 					}

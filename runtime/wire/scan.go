@@ -16,18 +16,18 @@ import (
 // Kind is the kind of a member's value found by ScanObject.
 type Kind uint8
 
-// Kinds of member values. A String is plain: no escapes and valid UTF-8, so its raw bytes
+// Kinds of member values. A KindString is plain: no escapes and valid UTF-8, so its raw bytes
 // are its value. Strings with escapes or invalid UTF-8, numbers, null, arrays and objects
-// are Other.
+// are KindOther.
 const (
-	Absent Kind = iota
-	String
-	True
-	False
-	Other
+	KindAbsent Kind = iota
+	KindString
+	KindTrue
+	KindFalse
+	KindOther
 )
 
-// Member is a member's value found by ScanObject: for a String, the bytes between the
+// Member is a member's value found by ScanObject: for a KindString, the bytes between the
 // quotes; for the others, the raw JSON value.
 type Member struct {
 	Kind Kind
@@ -78,7 +78,7 @@ func ScanObject(data []byte, names []string, out []Member) bool {
 				return false
 			}
 		}
-		if field >= 0 && out[field].Kind != Absent {
+		if field >= 0 && out[field].Kind != KindAbsent {
 			return false // a repeated name
 		}
 		s.ws()
@@ -93,21 +93,21 @@ func ScanObject(data []byte, names []string, out []Member) bool {
 				return false
 			}
 			if plain && (ascii || utf8.Valid(data[start:end])) {
-				out[field] = Member{String, data[start:end]}
+				out[field] = Member{KindString, data[start:end]}
 			} else {
-				out[field] = Member{Other, data[vstart:s.i]}
+				out[field] = Member{KindOther, data[vstart:s.i]}
 			}
 		} else {
 			if !s.value(1) {
 				return false
 			}
 			if field >= 0 {
-				kind := Other
+				kind := KindOther
 				switch string(data[vstart:s.i]) {
 				case "true":
-					kind = True
+					kind = KindTrue
 				case "false":
-					kind = False
+					kind = KindFalse
 				}
 				out[field] = Member{kind, data[vstart:s.i]}
 			}
@@ -347,14 +347,14 @@ func parseHeaderFast(raw []byte) (h Header, ok bool) {
 	n := 0
 	for _, v := range m[1:] {
 		switch v.Kind {
-		case Absent:
-		case String:
+		case KindAbsent:
+		case KindString:
 			n += len(v.Raw)
 		default:
 			return Header{}, false
 		}
 	}
-	if m[0].Kind != Absent && m[0].Kind != String {
+	if m[0].Kind != KindAbsent && m[0].Kind != KindString {
 		return Header{}, false
 	}
 	// msg_id on its own (it is kept long after the header), the others in one allocation
@@ -384,9 +384,9 @@ func HeaderField(raw []byte, name string) string {
 	var m [1]Member
 	if ScanObject(raw, names[:], m[:]) {
 		switch m[0].Kind {
-		case Absent:
+		case KindAbsent:
 			return ""
-		case String:
+		case KindString:
 			return string(m[0].Raw)
 		}
 	}
