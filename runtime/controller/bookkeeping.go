@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"strings"
 
 	"ipcluster/runtime/wire"
 )
@@ -11,15 +12,14 @@ import (
 
 // newRecord starts a record from a request.
 func newRecord(r *wire.Raw, h wire.Header) *Record {
-	return &Record{
+	rec := &Record{
 		MsgID:      h.MsgID,
-		Header:     clone(r.Header),
-		Content:    clone(r.Content),
-		Metadata:   clone(r.Metadata),
 		Buffers:    cloneFrames(r.Buffers),
 		Submitted:  h.Date,
 		ClientUUID: h.Session,
 	}
+	rec.Header, rec.Content, rec.Metadata = clone3(r.Header, r.Content, r.Metadata)
+	return rec
 }
 
 // addOrMerge stores rec, keeping what an earlier stub (iopub that arrived before the request)
@@ -56,37 +56,85 @@ func (h *hub) saveQueueRequest(engine string, r *wire.Raw) {
 	if e == nil || err != nil {
 		return
 	}
-	rec := newRecord(r, hdr)
-	rec.EngineUUID = engine
-	rec.Queue = "mux"
-	h.addOrMerge(rec)
+	if h.c.db.keeps() {
+		rec := newRecord(r, hdr)
+		rec.EngineUUID = engine
+		rec.Queue = "mux"
+		h.addOrMerge(rec)
+	}
 	h.pending.add(hdr.MsgID)
 	e.queue.add(hdr.MsgID)
 }
 
-// resultFields fills a record's result from a reply.
-func resultFields(rec *Record, r *wire.Raw) {
-	var md struct {
-		Started string `json:"started"`
-	}
-	json.Unmarshal(r.Metadata, &md)
-	hdr, _ := wire.ParseHeader(r.Header)
-	rec.ResultHeader = clone(r.Header)
-	rec.ResultMetadata = clone(r.Metadata)
-	rec.ResultContent = clone(r.Content)
+// resultFields fills a record's result from a reply whose metadata is md.
+func resultFields(rec *Record, r *wire.Raw, md replyMeta) {
+	date := wire.HeaderField(r.Header, "date")
+	rec.ResultHeader, rec.ResultMetadata, rec.ResultContent = clone3(r.Header, r.Metadata, r.Content)
 	rec.ResultBuffers, rec.resultBufsSet = cloneFrames(r.Buffers), true
 	rec.Started = md.Started
-	rec.Completed = hdr.Date
+	rec.Completed = date
 	rec.Received = now()
 }
 
-func parentMsgID(r *wire.Raw) string {
-	var p struct {
-		MsgID string `json:"msg_id"`
-	}
-	json.Unmarshal(r.Parent, &p)
-	return p.MsgID
+func parentMsgID(r *wire.Raw) string { return wire.MsgID(r.Parent) }
+
+// replyMeta is what the Hub and the task scheduler read from a reply's metadata.
+type replyMeta struct {
+	Started         string `json:"started"`
+	Engine          string `json:"engine"`
+	Status          string `json:"status"`
+	DependenciesMet *bool  `json:"dependencies_met"`
 }
+
+var replyMetaNames = []string{"started", "engine", "status", "dependencies_met"}
+
+// parseReplyMeta decodes reply metadata as json.Unmarshal does, errors ignored (a member
+// of the wrong type stays zero), without encoding/json in the common case.
+func parseReplyMeta(raw []byte) replyMeta {
+	var m [4]wire.Member
+	if wire.ScanObject(raw, replyMetaNames, m[:]) {
+		if md, ok := fastReplyMeta(&m); ok {
+			return md
+		}
+	}
+	var md replyMeta
+	json.Unmarshal(raw, &md)
+	return md
+}
+
+func fastReplyMeta(m *[4]wire.Member) (md replyMeta, ok bool) {
+	n := 0
+	for _, v := range m[:3] {
+		switch v.Kind {
+		case wire.KindAbsent:
+		case wire.KindString:
+			n += len(v.Raw)
+		default:
+			return md, false
+		}
+	}
+	switch m[3].Kind {
+	case wire.KindAbsent:
+	case wire.KindTrue:
+		md.DependenciesMet = &trueValue
+	case wire.KindFalse:
+		md.DependenciesMet = &falseValue
+	default:
+		return md, false
+	}
+	var b strings.Builder // one allocation for the three strings
+	b.Grow(n)
+	for _, v := range m[:3] {
+		b.Write(v.Raw)
+	}
+	all := b.String()
+	md.Started, all = all[:len(m[0].Raw)], all[len(m[0].Raw):]
+	md.Engine, md.Status = all[:len(m[1].Raw)], all[len(m[1].Raw):]
+	return md, true
+}
+
+// shared targets of replyMeta.DependenciesMet (read only)
+var trueValue, falseValue = true, false
 
 // saveQueueResult completes a direct request with the engine's reply.
 func (h *hub) saveQueueResult(engine string, r *wire.Raw) {
@@ -106,17 +154,19 @@ func (h *hub) saveQueueResult(engine string, r *wire.Raw) {
 		h.c.log.Debug("result for an unknown request", "msg_id", msgID)
 		return
 	}
-	h.c.db.update(msgID, func(rec *Record) { resultFields(rec, r) })
+	h.c.db.update(msgID, func(rec *Record) { resultFields(rec, r, parseReplyMeta(r.Metadata)) })
 }
 
 // saveTaskRequest records a load-balanced task as submitted and not yet placed.
 func (h *hub) saveTaskRequest(r *wire.Raw, hdr wire.Header) {
-	rec := newRecord(r, hdr)
-	rec.Queue = "task"
-	if old, err := h.c.db.get(hdr.MsgID); err == nil && old.Resubmitted != "" {
-		rec.Submitted, rec.ClientUUID, rec.Buffers = old.Submitted, old.ClientUUID, old.Buffers
+	if h.c.db.keeps() {
+		rec := newRecord(r, hdr)
+		rec.Queue = "task"
+		if old := h.c.db.lookup(hdr.MsgID); old != nil && old.Resubmitted != "" {
+			rec.Submitted, rec.ClientUUID, rec.Buffers = old.Submitted, old.ClientUUID, old.Buffers
+		}
+		h.addOrMerge(rec)
 	}
-	h.addOrMerge(rec)
 	h.pending.add(hdr.MsgID)
 	h.unassigned.add(hdr.MsgID)
 }
@@ -130,16 +180,10 @@ func (h *hub) saveTaskDestination(msgID, engine string) {
 	h.c.db.update(msgID, func(rec *Record) { rec.EngineUUID = engine })
 }
 
-// saveTaskResult completes a task with its final reply (an engine's, or one the scheduler
-// made up for a task that could not run).
-func (h *hub) saveTaskResult(r *wire.Raw) {
-	msgID := parentMsgID(r)
+// saveTaskResult completes task msgID with its final reply r, whose metadata is md (an
+// engine's reply, or one the scheduler made up for a task that could not run).
+func (h *hub) saveTaskResult(r *wire.Raw, msgID string, md replyMeta) {
 	h.unassigned.remove(msgID)
-	var md struct {
-		Engine string `json:"engine"`
-		Status string `json:"status"`
-	}
-	json.Unmarshal(r.Metadata, &md)
 	if !h.pending.remove(msgID) {
 		return
 	}
@@ -155,7 +199,7 @@ func (h *hub) saveTaskResult(r *wire.Raw) {
 		}
 	}
 	h.c.db.update(msgID, func(rec *Record) {
-		resultFields(rec, r)
+		resultFields(rec, r, md)
 		rec.EngineUUID = md.Engine
 	})
 }
@@ -163,6 +207,9 @@ func (h *hub) saveTaskResult(r *wire.Raw) {
 // saveIOPub files engine output under its request, and unregisters an engine that announces
 // its shutdown.
 func (h *hub) saveIOPub(r *wire.Raw) {
+	if wire.HeaderField(r.Header, "msg_type") == "status" { // most of them: dropped below too, valid header or not
+		return
+	}
 	hdr, err := wire.ParseHeader(r.Header)
 	if err != nil {
 		return
@@ -176,20 +223,20 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 		}
 		return
 	}
+	if !h.c.db.keeps() {
+		return
+	}
 	msgID := parentMsgID(r)
 	if msgID == "" {
 		return
 	}
-	var content map[string]json.RawMessage
-	if json.Unmarshal(r.Content, &content) != nil {
+	name, text, code, ok := iopubContent(r.Content)
+	if !ok {
 		return
 	}
 	apply := func(rec *Record) {
 		switch hdr.MsgType {
 		case "stream":
-			var name, text string
-			json.Unmarshal(content["name"], &name)
-			json.Unmarshal(content["text"], &text)
 			switch name {
 			case "stdout":
 				rec.Stdout += text
@@ -199,8 +246,6 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 		case "error":
 			rec.Error = clone(r.Content)
 		case "execute_input":
-			var code string
-			json.Unmarshal(content["code"], &code)
 			rec.ExecuteInput = &code
 		case "execute_result":
 			rec.ExecuteResult = clone(r.Content)
@@ -215,11 +260,62 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 	}
 }
 
+// decodeString is json.Unmarshal into a string, errors ignored.
+func decodeString(raw []byte) string {
+	var v string
+	json.Unmarshal(raw, &v)
+	return v
+}
+
+var iopubNames = []string{"name", "text", "code"}
+
+// iopubContent reads the members of iopub content that records keep (a stream's name and
+// text, execute_input's code), as decoding the content into map[string]json.RawMessage and
+// each member into a string does; ok=false when the content is not a JSON object.
+func iopubContent(content []byte) (name, text, code string, ok bool) {
+	var m [3]wire.Member
+	if wire.ScanObject(content, iopubNames, m[:]) {
+		var out [3]string
+		for i, v := range m {
+			switch v.Kind {
+			case wire.KindAbsent:
+			case wire.KindString:
+				out[i] = string(v.Raw)
+			default:
+				out[i] = decodeString(v.Raw)
+			}
+		}
+		return out[0], out[1], out[2], true
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(content, &obj) != nil {
+		return "", "", "", false
+	}
+	json.Unmarshal(obj["name"], &name)
+	json.Unmarshal(obj["text"], &text)
+	json.Unmarshal(obj["code"], &code)
+	return name, text, code, true
+}
+
 func clone(b []byte) json.RawMessage {
 	if b == nil {
 		return nil
 	}
 	return append(json.RawMessage(nil), b...)
+}
+
+// clone3 is clone of three parts, in one allocation.
+func clone3(a, b, c []byte) (x, y, z json.RawMessage) {
+	buf := make([]byte, 0, len(a)+len(b)+len(c))
+	part := func(p []byte) json.RawMessage {
+		if len(p) == 0 {
+			return nil // as clone: append to a nil slice
+		}
+		start := len(buf)
+		buf = append(buf, p...)
+		return buf[start:len(buf):len(buf)]
+	}
+	return part(a), part(b), part(c)
 }
 
 func cloneFrames(frames [][]byte) [][]byte {

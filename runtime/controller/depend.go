@@ -8,21 +8,28 @@ import (
 // dependency is ipyparallel's Dependency: a set of msg_ids with the flags all (every id, or
 // any one), success (finishing ok counts) and failure (finishing in error counts).
 type dependency struct {
-	ids                   stringSet
+	ids                   stringSet // nil while empty
 	all, success, failure bool
+}
+
+func (d *dependency) add(id string) {
+	if d.ids == nil {
+		d.ids = stringSet{}
+	}
+	d.ids.add(id)
 }
 
 // parseDependency reads "after"/"follow" metadata: null, a list of msg_ids, or the dict form
 // {"dependencies": [...], "all": true, "success": true, "failure": false}.
 func parseDependency(raw json.RawMessage) (dependency, error) {
-	d := dependency{ids: stringSet{}, all: true, success: true}
-	if len(raw) == 0 || string(raw) == "null" {
+	d := dependency{all: true, success: true}
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == "[]" { // "[]": what LoadBalancedView sends by default
 		return d, nil
 	}
 	var ids []string
 	if json.Unmarshal(raw, &ids) == nil {
 		for _, id := range ids {
-			d.ids.add(id)
+			d.add(id)
 		}
 		return d, nil
 	}
@@ -36,7 +43,7 @@ func parseDependency(raw json.RawMessage) (dependency, error) {
 		return d, fmt.Errorf("dependency is neither a list of msg_ids nor a dict: %s", raw)
 	}
 	for _, id := range dict.Dependencies {
-		d.ids.add(id)
+		d.add(id)
 	}
 	if dict.All != nil {
 		d.all = *dict.All
@@ -109,10 +116,10 @@ func (d dependency) matches(in func(string) bool) bool {
 // without returns a copy without the ids in drop.
 func (d dependency) without(drop stringSet) dependency {
 	out := d
-	out.ids = stringSet{}
+	out.ids = nil
 	for id := range d.ids {
 		if !drop.has(id) {
-			out.ids.add(id)
+			out.add(id)
 		}
 	}
 	return out

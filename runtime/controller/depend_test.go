@@ -2,6 +2,10 @@ package controller
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
 	"testing"
 )
 
@@ -121,6 +125,50 @@ func TestPyRepr(t *testing.T) {
 	for in, want := range map[string]string{"abc": "'abc'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`} {
 		if got := pyRepr(in); got != want {
 			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestDictDBOrderMatchesASort checks the insertion-ordered index against sorting every kept
+// record, through out-of-order submission times, re-added ids, drops and culls.
+func TestDictDBOrderMatchesASort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	db := newDictDB(50, 1<<20)
+	for i := range 2000 {
+		id := strconv.Itoa(rng.IntN(300))
+		sec := i / 3
+		if rng.IntN(10) == 0 {
+			sec -= rng.IntN(20) // a client with a slow clock
+		}
+		db.add(&Record{MsgID: id, Submitted: fmt.Sprintf("2026-11-21T05:%02d:%02d.000000Z", sec/60%60, sec%60)})
+		switch rng.IntN(20) {
+		case 0:
+			db.drop([]string{strconv.Itoa(rng.IntN(300))})
+		case 1:
+			db.dropWhere(func(r *Record) bool { return r.MsgID[0] == '7' })
+		}
+		want := make([]*Record, 0, len(db.records))
+		for _, r := range db.records {
+			want = append(want, r)
+		}
+		sort.Slice(want, func(i, j int) bool {
+			a, b := want[i], want[j]
+			if a.Submitted != b.Submitted {
+				return a.Submitted < b.Submitted
+			}
+			return a.seq < b.seq
+		})
+		got := db.ordered()
+		if len(got) != len(want) {
+			t.Fatalf("step %d: %d ordered records, %d kept", i, len(got), len(want))
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("step %d: record %d is %s, want %s", i, k, got[k].MsgID, want[k].MsgID)
+			}
+		}
+		if len(db.records) > 50 {
+			t.Fatalf("step %d: %d records kept, limit 50", i, len(db.records))
 		}
 	}
 }

@@ -35,7 +35,8 @@ type Record struct {
 	Stdout         string
 	Stderr         string
 
-	seq uint64 // insertion order, to break ties in history
+	seq  uint64 // insertion order, to break ties in history
+	gone bool   // dropped or culled from its dictDB
 }
 
 // recordKeys are the keys of a record, in the order ipyparallel lists them.
@@ -140,8 +141,10 @@ var errNoRecord = errors.New("no such record")
 
 // store is the task-record database.
 type store interface {
+	keeps() bool // whether records are kept at all (false: NoDB)
 	add(r *Record)
 	get(msgID string) (*Record, error)
+	lookup(msgID string) *Record // get without the error: nil when missing or culled
 	update(msgID string, f func(*Record)) error
 	find(q map[string]any) ([]*Record, error)
 	drop(msgIDs []string)
@@ -154,11 +157,20 @@ type store interface {
 type dictDB struct {
 	records     map[string]*Record
 	culled      map[string]bool
+	order       []entry // records in insertion order, with stale entries (see live)
 	recordLimit int
 	sizeLimit   int64
 	bytes       int64
 	seq         uint64
 }
+
+// entry is a record as it was added; it is stale once the record is gone or added again.
+type entry struct {
+	r   *Record
+	seq uint64
+}
+
+func (e entry) live() bool { return !e.r.gone && e.r.seq == e.seq }
 
 func newDictDB(recordLimit int, sizeLimit int64) *dictDB {
 	return &dictDB{records: map[string]*Record{}, culled: map[string]bool{}, recordLimit: recordLimit, sizeLimit: sizeLimit}
@@ -167,13 +179,38 @@ func newDictDB(recordLimit int, sizeLimit int64) *dictDB {
 func (d *dictDB) add(r *Record) {
 	if old, ok := d.records[r.MsgID]; ok {
 		d.bytes -= old.bufferBytes()
+		old.gone = true
 	}
 	d.seq++
 	r.seq = d.seq
+	r.gone = false
 	d.records[r.MsgID] = r
+	d.order = append(d.order, entry{r, r.seq})
+	if len(d.order) > 2*len(d.records)+64 {
+		d.compact()
+	}
 	delete(d.culled, r.MsgID)
 	d.bytes += r.bufferBytes()
 	d.cull()
+}
+
+// remove forgets a kept record.
+func (d *dictDB) remove(r *Record) {
+	d.bytes -= r.bufferBytes()
+	delete(d.records, r.MsgID)
+	r.gone = true
+}
+
+// compact drops stale entries from order.
+func (d *dictDB) compact() {
+	kept := d.order[:0]
+	for _, e := range d.order {
+		if e.live() {
+			kept = append(kept, e)
+		}
+	}
+	clear(d.order[len(kept):])
+	d.order = kept
 }
 
 func (d *dictDB) get(msgID string) (*Record, error) {
@@ -187,10 +224,16 @@ func (d *dictDB) get(msgID string) (*Record, error) {
 	return r, nil
 }
 
+func (d *dictDB) keeps() bool { return true }
+
+// lookup is get for internal use. A record is never both kept and culled (add forgets the
+// culling, cull deletes the record), so the map says it all.
+func (d *dictDB) lookup(msgID string) *Record { return d.records[msgID] }
+
 func (d *dictDB) update(msgID string, f func(*Record)) error {
-	r, err := d.get(msgID)
-	if err != nil {
-		return err
+	r := d.lookup(msgID)
+	if r == nil {
+		return errNoRecord
 	}
 	before := r.bufferBytes()
 	f(r)
@@ -216,17 +259,15 @@ func (d *dictDB) find(q map[string]any) ([]*Record, error) {
 func (d *dictDB) drop(msgIDs []string) {
 	for _, id := range msgIDs {
 		if r, ok := d.records[id]; ok {
-			d.bytes -= r.bufferBytes()
-			delete(d.records, id)
+			d.remove(r)
 		}
 	}
 }
 
 func (d *dictDB) dropWhere(pred func(*Record) bool) {
-	for id, r := range d.records {
+	for _, r := range d.records {
 		if pred(r) {
-			d.bytes -= r.bufferBytes()
-			delete(d.records, id)
+			d.remove(r)
 		}
 	}
 }
@@ -242,19 +283,24 @@ func (d *dictDB) history() ([]string, error) {
 }
 
 // ordered lists records by submission time (insertion order breaks ties and places records
-// that have no submission time yet).
+// that have no submission time yet). Records are kept in insertion order, which is
+// usually already sorted: then no sort is needed.
 func (d *dictDB) ordered() []*Record {
-	out := make([]*Record, 0, len(d.records))
-	for _, r := range d.records {
-		out = append(out, r)
+	d.compact()
+	out := make([]*Record, len(d.order))
+	for i, e := range d.order {
+		out[i] = e.r
 	}
-	sort.Slice(out, func(i, j int) bool {
+	less := func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Submitted != b.Submitted && a.Submitted != "" && b.Submitted != "" {
 			return a.Submitted < b.Submitted
 		}
 		return a.seq < b.seq
-	})
+	}
+	if !sort.SliceIsSorted(out, less) {
+		sort.Slice(out, less)
+	}
 	return out
 }
 
@@ -274,8 +320,7 @@ func (d *dictDB) cull() {
 			break
 		}
 		d.culled[r.MsgID] = true
-		d.bytes -= r.bufferBytes()
-		delete(d.records, r.MsgID)
+		d.remove(r)
 	}
 }
 
@@ -284,7 +329,9 @@ type noDB struct{}
 
 var errNoDB = errors.New("NoDB does not store information about messages")
 
-func (noDB) add(*Record) {}
+func (noDB) keeps() bool           { return false }
+func (noDB) lookup(string) *Record { return nil }
+func (noDB) add(*Record)           {}
 func (noDB) get(string) (*Record, error) {
 	return nil, fmt.Errorf("%w: NoDB does not support record access", errNoRecord)
 }

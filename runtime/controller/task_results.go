@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"encoding/json"
 	"sort"
 
 	"ipcluster/runtime/wire"
@@ -9,12 +8,6 @@ import (
 
 // The task scheduler's other half: engines' replies, retries, the dependency graph, and
 // engines coming and going.
-
-// replyMetadata is what the scheduler reads from an engine's reply.
-type replyMetadata struct {
-	DependenciesMet *bool  `json:"dependencies_met"`
-	Status          string `json:"status"`
-}
 
 // onResult takes an engine's reply: [engine, client, <IDS|MSG>, ...].
 func (s *taskScheduler) onResult(frames [][]byte) {
@@ -40,8 +33,7 @@ func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
 	if i := s.indexOf(engine); i >= 0 {
 		s.loads[i]--
 	}
-	var md replyMetadata
-	json.Unmarshal(r.Metadata, &md)
+	md := parseReplyMeta(r.Metadata)
 	if md.DependenciesMet != nil && !*md.DependenciesMet {
 		s.unmet(engine, msgID)
 		return
@@ -63,9 +55,8 @@ func (s *taskScheduler) result(r *wire.Raw, frames [][]byte) {
 		s.failed[engine].add(msgID)
 		s.allFailed.add(msgID)
 	}
-	s.allDone.add(msgID)
 	s.destinations[msgID] = engine
-	s.c.hub.saveTaskResult(r)
+	s.c.hub.saveTaskResult(r, msgID, md)
 	s.updateGraph(msgID, success)
 }
 
@@ -76,6 +67,9 @@ func (s *taskScheduler) unmet(engine, msgID string) {
 		return
 	}
 	delete(s.pending[engine], msgID)
+	if j.blacklist == nil {
+		j.blacklist = stringSet{}
+	}
 	j.blacklist.add(engine)
 	if j.targets != nil && setEqual(j.blacklist, j.targets) {
 		s.queueMap[msgID] = j
@@ -189,6 +183,7 @@ func (s *taskScheduler) removeEngine(uuid string) {
 	}
 	s.targets = append(s.targets[:i:i], s.targets[i+1:]...)
 	s.loads = append(s.loads[:i:i], s.loads[i+1:]...)
+	delete(s.identities, uuid)
 	if len(s.pending[uuid]) == 0 {
 		delete(s.pending, uuid)
 		return

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"ipcluster/runtime/wire"
@@ -16,7 +17,7 @@ type job struct {
 	targets   stringSet
 	after     dependency
 	follow    dependency
-	blacklist stringSet
+	blacklist stringSet // nil until an engine refuses it
 	seq       uint64
 	removed   bool // ran or failed: skip it where it still sits in the queue
 }
@@ -51,14 +52,14 @@ type taskScheduler struct {
 	completed    map[string]stringSet       // engine -> msg_ids finished ok there
 	failed       map[string]stringSet       // engine -> msg_ids finished in error there
 	allCompleted stringSet
-	allFailed    stringSet
-	allDone      stringSet
+	allFailed    stringSet // (a task is done when in allCompleted or allFailed)
 	allIDs       stringSet
 	destinations map[string]string
 	graph        map[string]stringSet // msg_id -> ids of jobs waiting for it
 	queue        []*job               // waiting jobs in submission order (lazily compacted)
 	queueMap     map[string]*job
-	retries      map[string]int
+	retries      map[string]int // retries left, if any
+	identities   map[string][]byte
 	seq          uint64
 }
 
@@ -70,8 +71,9 @@ func newTaskScheduler(c *Controller) *taskScheduler {
 	return &taskScheduler{
 		c: c, scheme: scheme, hwm: c.cfg.HWM,
 		pending: map[string]map[string]*job{}, completed: map[string]stringSet{}, failed: map[string]stringSet{},
-		allCompleted: stringSet{}, allFailed: stringSet{}, allDone: stringSet{}, allIDs: stringSet{},
+		allCompleted: stringSet{}, allFailed: stringSet{}, allIDs: stringSet{},
 		destinations: map[string]string{}, graph: map[string]stringSet{}, queueMap: map[string]*job{}, retries: map[string]int{},
+		identities: map[string][]byte{},
 	}
 }
 
@@ -82,6 +84,54 @@ type taskMetadata struct {
 	Timeout *float64        `json:"timeout"`
 	Targets []string        `json:"targets"`
 	Retries int             `json:"retries"`
+}
+
+var taskMetadataNames = []string{"after", "follow", "timeout", "targets", "retries"}
+
+// parseTaskMetadata is json.Unmarshal(raw, md) for a zero md, without encoding/json for
+// metadata as LoadBalancedView sends it. (after and follow may share raw's memory.)
+func parseTaskMetadata(raw []byte, md *taskMetadata) error {
+	var m [5]wire.Member
+	if wire.ScanObject(raw, taskMetadataNames, m[:]) && fastTaskMetadata(md, &m) {
+		return nil
+	}
+	*md = taskMetadata{}
+	return json.Unmarshal(raw, md)
+}
+
+func fastTaskMetadata(md *taskMetadata, m *[5]wire.Member) bool {
+	for i, dst := range [2]*json.RawMessage{&md.After, &md.Follow} {
+		switch m[i].Kind {
+		case wire.KindAbsent:
+		case wire.KindString: // Raw lacks the quotes; invalid anyway
+			return false
+		default:
+			*dst = m[i].Raw
+		}
+	}
+	isNumber := func(raw []byte) bool { return raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9' }
+	if v := m[2]; v.Kind == wire.KindOther && isNumber(v.Raw) {
+		f, err := strconv.ParseFloat(string(v.Raw), 64)
+		if err != nil {
+			return false
+		}
+		md.Timeout = &f
+	} else if v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && string(v.Raw) == "null") {
+		return false
+	}
+	if v := m[3]; v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && (string(v.Raw) == "null" || string(v.Raw) == "[]")) {
+		return false // targets named: left to encoding/json
+	}
+	if v := m[4]; v.Kind == wire.KindOther && isNumber(v.Raw) {
+		n, err := strconv.ParseInt(string(v.Raw), 10, 64)
+		if err != nil || int64(int(n)) != n {
+			return false
+		}
+		md.Retries = int(n)
+	} else if v.Kind != wire.KindAbsent && !(v.Kind == wire.KindOther && string(v.Raw) == "null") {
+		return false
+	}
+	return true
 }
 
 // onSubmit takes a task from a client: [client, <IDS|MSG>, ...].
@@ -106,12 +156,12 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 		return
 	}
 	s.seq++
-	j := &job{msgID: hdr.MsgID, frames: frames, idents: r.Idents, header: r.Header, blacklist: stringSet{}, seq: s.seq}
+	j := &job{msgID: hdr.MsgID, frames: frames, idents: r.Idents, header: r.Header, seq: s.seq}
 	s.c.hub.saveTaskRequest(r, hdr)
 	s.allIDs.add(j.msgID)
 	var md taskMetadata
 	if len(r.Metadata) > 0 {
-		if err := json.Unmarshal(r.Metadata, &md); err != nil {
+		if err := parseTaskMetadata(r.Metadata, &md); err != nil {
 			s.queueMap[j.msgID] = j
 			s.failUnreachable(j.msgID, "ValueError", "task metadata is not valid: "+err.Error())
 			return
@@ -135,7 +185,11 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 			j.targets.add(t)
 		}
 	}
-	s.retries[j.msgID] = md.Retries
+	if md.Retries != 0 {
+		s.retries[j.msgID] = md.Retries
+	} else if len(s.retries) > 0 { // a missing entry reads as 0
+		delete(s.retries, j.msgID)
+	}
 	if !after.empty() {
 		if after.all {
 			if after.success {
@@ -146,7 +200,7 @@ func (s *taskScheduler) submit(r *wire.Raw, frames [][]byte) {
 			}
 		}
 		if after.met(s.allCompleted, s.allFailed) {
-			after = dependency{ids: stringSet{}, all: true, success: true}
+			after = dependency{all: true, success: true}
 		}
 	}
 	j.after, j.follow = after, follow
@@ -252,14 +306,16 @@ func (s *taskScheduler) maybeRun(j *job) bool {
 // send places j on the engine at index idx.
 func (s *taskScheduler) send(j *job, idx int) {
 	target := s.targets[idx]
-	s.loads[idx]++
-	s.targets = append(append(s.targets[:idx:idx], s.targets[idx+1:]...), target) // least recently used first
-	load := s.loads[idx]
-	s.loads = append(append(s.loads[:idx:idx], s.loads[idx+1:]...), load)
+	load := s.loads[idx] + 1
+	// move it to the end: least recently used first
+	copy(s.targets[idx:], s.targets[idx+1:])
+	s.targets[len(s.targets)-1] = target
+	copy(s.loads[idx:], s.loads[idx+1:])
+	s.loads[len(s.loads)-1] = load
 	s.pending[target][j.msgID] = j
 	j.removed = true
 	out := make([][]byte, 0, len(j.frames)+1)
-	out = append(append(out, []byte(target)), j.frames...)
+	out = append(append(out, s.identity(target)), j.frames...)
 	s.c.hub.saveTaskDestination(j.msgID, target)
 	s.c.sendToEngine(s.c.taskOut, out, func() {
 		if s.pending[target][j.msgID] == j { // never delivered: try another engine
@@ -269,6 +325,16 @@ func (s *taskScheduler) send(j *job, idx int) {
 			s.unmet(target, j.msgID)
 		}
 	})
+}
+
+// identity is an engine's routing identity (made once per engine; never modified).
+func (s *taskScheduler) identity(engine string) []byte {
+	id, ok := s.identities[engine]
+	if !ok {
+		id = []byte(engine)
+		s.identities[engine] = id
+	}
+	return id
 }
 
 func (s *taskScheduler) indexOf(engine string) int {
@@ -286,7 +352,7 @@ func (s *taskScheduler) saveUnmet(j *job) {
 	s.queueMap[j.msgID] = j
 	s.queue = append(s.queue, j)
 	for _, dep := range j.dependents() {
-		if s.allDone.has(dep) {
+		if s.allCompleted.has(dep) || s.allFailed.has(dep) { // done
 			continue
 		}
 		if s.graph[dep] == nil {
@@ -308,14 +374,13 @@ func (s *taskScheduler) failUnreachable(msgID, ename, evalue string) {
 	for _, dep := range j.dependents() {
 		delete(s.graph[dep], msgID)
 	}
-	s.allDone.add(msgID)
 	s.allFailed.add(msgID)
 	delete(s.retries, msgID)
 	frames, err := s.c.session.Reply(j.idents, "apply_reply", j.header, nil, errorContent(ename, evalue, "fail_unreachable"), nil)
 	if err == nil {
 		s.c.send(s.c.taskIn, frames)
 		if r, err := wire.Split(frames); err == nil {
-			s.c.hub.saveTaskResult(r)
+			s.c.hub.saveTaskResult(r, msgID, replyMeta{}) // its metadata is {}
 		}
 	}
 	s.c.log.Info("task failed without running", "msg_id", msgID, "error", ename)

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -46,3 +47,71 @@ func FuzzDecode(f *testing.F) {
 }
 
 func join(frames [][]byte) []byte { return bytes.Join(frames, []byte{0}) }
+
+// FuzzScanObject checks the fast path against encoding/json: whatever ScanObject accepts
+// is a valid JSON object with the same members, and ParseHeader and MsgID give what
+// encoding/json gives.
+func FuzzScanObject(f *testing.F) {
+	s, _ := NewSession([]byte("k"), "")
+	goHeader, _ := Marshal(s.NewHeader("execute_request"))
+	for _, seed := range []string{
+		string(goHeader), string(pythonHeader), `{}`, ` { } `, `[]`, `null`, `{"msg_id":null}`, `{"msg_id":"a","msg_id":"b"}`,
+		`{"MSG_ID":"x"}`, `{"msg_id":"a\u00e9"}`, `{"msg_id":"\xff"}`, `{"msg_id":"é","x":[1,-2.5e+3,{"y":true}],"date":"d"}`,
+		`{"msg_id":1}`, `{"msg_id":"a",}`, `{"a":01}`, `{"a":1.}`, `{"a":"\t"}`, `{"ſession":"s"}`, `{"status":"ok","dependencies_met":true}`,
+		`{"msg_id":"a"} x`, `{"msg_id":"a"`, `{"a":[[[[]]]]}`, `{"a":"\u12"}`, `{"a":-}`, `{"a":tru}`,
+		`{"msg_id":5,"msg_id":"a"}`, `{"msg_id":"a","msg_id":null}`, `{"status":"ok","status":"error"}`, `{"msg_type":"status","username":5}`, `{"date":"d","DATE":"e"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	names := []string{"msg_id", "status", "dependencies_met"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out [3]Member
+		if ScanObject(data, names, out[:]) {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(data, &m); err != nil || m == nil {
+				t.Fatalf("accepted %q, which encoding/json refuses as an object: %v", data, err)
+			}
+			for i, name := range names {
+				raw, present := m[name]
+				switch out[i].Kind {
+				case KindAbsent:
+					if present {
+						t.Fatalf("%q: %s reported absent", data, name)
+					}
+				case KindString:
+					var v string
+					if err := json.Unmarshal(raw, &v); err != nil || v != string(out[i].Raw) {
+						t.Fatalf("%q: %s = %q, encoding/json: %q (%v)", data, name, out[i].Raw, v, err)
+					}
+				case KindTrue, KindFalse:
+					var v bool
+					if err := json.Unmarshal(raw, &v); err != nil || v != (out[i].Kind == KindTrue) {
+						t.Fatalf("%q: %s kind %d, encoding/json: %v (%v)", data, name, out[i].Kind, v, err)
+					}
+				case KindOther:
+					if !bytes.Equal(raw, out[i].Raw) {
+						t.Fatalf("%q: %s raw %q, encoding/json: %q", data, name, out[i].Raw, raw)
+					}
+				}
+			}
+		}
+		var want Header
+		wantErr := json.Unmarshal(data, &want)
+		got, err := ParseHeader(data)
+		if (err == nil) != (wantErr == nil) || got != want {
+			t.Fatalf("ParseHeader(%q) = %+v, %v; encoding/json: %+v, %v", data, got, err, want, wantErr)
+		}
+		var p struct {
+			MsgID string `json:"msg_id"`
+		}
+		json.Unmarshal(data, &p)
+		if id := MsgID(data); id != p.MsgID {
+			t.Fatalf("MsgID(%q) = %q; encoding/json: %q", data, id, p.MsgID)
+		}
+		for i, v := range []string{want.MsgID, want.MsgType, want.Username, want.Session, want.Date, want.Version} {
+			if got := HeaderField(data, headerNames[i]); got != v {
+				t.Fatalf("HeaderField(%q, %s) = %q; encoding/json: %q", data, headerNames[i], got, v)
+			}
+		}
+	})
+}

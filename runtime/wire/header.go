@@ -53,6 +53,9 @@ func NewID() string {
 
 // ParseHeader decodes a raw header.
 func ParseHeader(raw []byte) (Header, error) {
+	if h, ok := parseHeaderFast(raw); ok {
+		return h, nil
+	}
 	var h Header
 	err := json.Unmarshal(raw, &h)
 	return h, err

@@ -29,7 +29,14 @@ var hashes = map[string]func() hash.Hash{
 // jupyter_client: the signature frame is empty and is not checked.
 type Signer struct {
 	key  []byte
-	pool sync.Pool // of hash.Hash (HMACs are costly to set up; reuse them)
+	pool sync.Pool // of *mac (HMACs are costly to set up; reuse them)
+}
+
+// mac is a reusable HMAC with room for its sum (a sum buffer on the stack would escape
+// through the hash.Hash interface).
+type mac struct {
+	h   hash.Hash
+	sum [64]byte
 }
 
 // NewSigner makes a Signer for key and a scheme named as in connection files
@@ -44,7 +51,7 @@ func NewSigner(key []byte, scheme string) (*Signer, error) {
 		return nil, fmt.Errorf("unsupported signature scheme %q (want hmac-sha256, hmac-sha512, hmac-sha1 or hmac-md5)", scheme)
 	}
 	s := &Signer{key: append([]byte(nil), key...)}
-	s.pool.New = func() any { return hmac.New(newHash, s.key) }
+	s.pool.New = func() any { return &mac{h: hmac.New(newHash, s.key)} }
 	return s, nil
 }
 
@@ -56,18 +63,21 @@ func (s *Signer) Sign(header, parent, metadata, content []byte) []byte {
 	if !s.Enabled() {
 		return []byte{}
 	}
-	h := s.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(header)
-	h.Write(parent)
-	h.Write(metadata)
-	h.Write(content)
-	var sum [64]byte
-	digest := h.Sum(sum[:0])
-	s.pool.Put(h)
-	out := make([]byte, hex.EncodedLen(len(digest)))
-	hex.Encode(out, digest)
-	return out
+	var buf [2 * 64]byte
+	return append([]byte(nil), s.sign(&buf, header, parent, metadata, content)...)
+}
+
+// sign writes the hex signature into buf (large enough for SHA-512) and returns it.
+func (s *Signer) sign(buf *[2 * 64]byte, header, parent, metadata, content []byte) []byte {
+	m := s.pool.Get().(*mac)
+	m.h.Reset()
+	m.h.Write(header)
+	m.h.Write(parent)
+	m.h.Write(metadata)
+	m.h.Write(content)
+	n := hex.Encode(buf[:], m.h.Sum(m.sum[:0]))
+	s.pool.Put(m)
+	return buf[:n]
 }
 
 // Check verifies r's signature in constant time.
@@ -78,7 +88,8 @@ func (s *Signer) Check(r *Raw) error {
 	if len(r.Signature) == 0 {
 		return ErrUnsigned
 	}
-	want := s.Sign(r.Header, r.Parent, r.Metadata, r.Content)
+	var buf [2 * 64]byte
+	want := s.sign(&buf, r.Header, r.Parent, r.Metadata, r.Content)
 	if !hmac.Equal(want, r.Signature) {
 		return ErrBadSignature
 	}

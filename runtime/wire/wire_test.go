@@ -129,8 +129,8 @@ func TestReplayGuardIsBounded(t *testing.T) {
 	if g.Admit([]byte("d")) {
 		t.Error("recent duplicate admitted")
 	}
-	if len(g.seen) != 3 {
-		t.Errorf("history holds %d, want 3", len(g.seen))
+	if len(g.ring) != 3 {
+		t.Errorf("history holds %d, want 3", len(g.ring))
 	}
 }
 
@@ -165,5 +165,45 @@ func TestNewID(t *testing.T) {
 	}
 	if NewID() == id {
 		t.Fatal("ids repeat")
+	}
+}
+
+func TestReplayGuardKeepsSignaturesApart(t *testing.T) {
+	g := NewReplayGuard(0)
+	sigs := []string{"a", "a\x00", strings.Repeat("ab", 32), strings.Repeat("ab", 33), strings.Repeat("AB", 33),
+		strings.Repeat("ab", 64), strings.Repeat("ab", 63) + "ac", strings.Repeat("x", 129), strings.Repeat("x", 130),
+		string(make([]byte, 64)), string(make([]byte, 65))}
+	for _, s := range sigs {
+		if !g.Admit([]byte(s)) {
+			t.Errorf("%q refused as a replay of another signature", s)
+		}
+	}
+	for _, s := range sigs {
+		if g.Admit([]byte(s)) {
+			t.Errorf("replayed %q admitted", s)
+		}
+	}
+}
+
+func TestReplayGuardSharedPrefixes(t *testing.T) {
+	g := NewReplayGuard(4)
+	sigs := []string{"aaaaaaaa1", "aaaaaaaa2", "aaaaaaaa3", "aaaaaaaa4"}
+	for _, s := range sigs {
+		if !g.Admit([]byte(s)) {
+			t.Fatalf("%s refused", s)
+		}
+	}
+	for _, s := range sigs {
+		if g.Admit([]byte(s)) {
+			t.Errorf("replayed %s admitted", s)
+		}
+	}
+	if !g.Admit([]byte("aaaaaaaa5")) || !g.Admit([]byte("aaaaaaaa1")) {
+		t.Error("the oldest signatures should have been forgotten")
+	}
+	for _, s := range []string{"aaaaaaaa3", "aaaaaaaa4", "aaaaaaaa5", "aaaaaaaa1"} {
+		if g.Admit([]byte(s)) {
+			t.Errorf("replayed %s admitted after wrapping", s)
+		}
 	}
 }
