@@ -59,6 +59,7 @@ func New(cfg Config) (c *Controller, err error) {
 	if c.zctx, err = transport.NewContext(); err != nil {
 		return nil, err
 	}
+	c.zctx.SetLogger(c.log)
 	defer func() {
 		if err != nil {
 			c.closeSockets()
