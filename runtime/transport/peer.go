@@ -50,7 +50,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 	if _, err := conn.Write(out); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReaderSize(conn, 64<<10)
+	r := bufio.NewReaderSize(newReader(conn), 64<<10)
 	g := make([]byte, greetingSize)
 	if _, err := io.ReadFull(r, g); err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
@@ -197,21 +197,11 @@ func (p *peer) tryWrite(b []byte) (int, error) {
 	var n int
 	var werr error
 	err := p.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true
-			}
-		}
+		n, werr = rawWrite(fd, b)
+		return true
 	})
 	if err != nil {
 		return 0, err
-	}
-	if n < 0 {
-		n = 0
-	}
-	if werr == syscall.EAGAIN {
-		werr = nil
 	}
 	return n, werr
 }
