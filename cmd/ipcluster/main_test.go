@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,10 +46,26 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	e := &env{t: t, dir: t.TempDir()}
 	t.Cleanup(func() {
+		if t.Failed() {
+			e.logTails()
+		}
 		e.ipcluster("stop", "--all")
 		e.assertNoProcesses()
 	})
 	return e
+}
+
+// logTails shows the end of every log the cluster wrote, for a failed test.
+func (e *env) logTails() {
+	filepath.WalkDir(e.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log") {
+			return nil
+		}
+		data, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		e.t.Logf("--- %s (last %d lines)\n%s", path, min(len(lines), 30), strings.Join(lines[max(0, len(lines)-30):], "\n"))
+		return nil
+	})
 }
 
 func (e *env) environ() []string {
