@@ -41,12 +41,13 @@ const maxScanDepth = 1000
 
 // ScanObject checks that data is a valid JSON object and stores in out[i] the value of its
 // top-level member names[i]. It reports false when data is not valid JSON or not an
-// object, when a number does not fit a float64 (encoding/json cannot decode such data
-// into an any or a map[string]any), when a name occurs twice (encoding/json keeps the last value, or the earlier one
-// when the last is null, and reports a type error of either), and when encoding/json could
-// match a key to a name in a way it does not: a key with escapes or non-ASCII bytes, or a
-// key equal to a name but for case (struct fields match case-insensitively). Names must be
-// ASCII. out must be at least as long as names; it is cleared first.
+// object, when a number does not fit a float64 (encoding/json cannot decode such data into
+// an any or a map[string]any), when a name occurs twice (encoding/json keeps the last
+// value, or the earlier one when the last is null, and reports a type error of either),
+// and when encoding/json could match a key to a name in a way it does not: a key with
+// escapes or non-ASCII bytes, or a key equal to a name but for case (struct fields match
+// case-insensitively). Names must be ASCII. out must be at least as long as names; it is
+// cleared first. A KindString's Raw is a subslice of data, between the quotes.
 func ScanObject(data []byte, names []string, out []Member) bool {
 	for i := range names {
 		out[i] = Member{}
@@ -145,7 +146,7 @@ func ScanStrings(data []byte, names []string, out [][]byte) bool {
 			if i < len(out) {
 				out[i] = v.Raw
 			}
-		case v.Kind == KindAbsent || string(v.Raw) == "null":
+		case v.Kind == KindAbsent || v.Kind == KindOther && string(v.Raw) == "null":
 			if i < len(out) {
 				out[i] = nil
 			}
