@@ -43,12 +43,18 @@ var dateSeeds = []string{"2026-11-21T05:15:05.530575Z", "2026-02-29T00:00:00.000
 	"2026-11-21T05:15:05.5Z", "0000-01-01T00:00:00.000000Z", "2026-11-21T05:15:05.53057aZ", "2026-11-21 05:15:05.530575Z",
 	"2026-11-21T05:15:05.530575", ""}
 
-// checkParseDate checks ParseDate against the time package alone.
+// checkParseDate checks ParseDate against the time package alone: the same instant in the
+// same zone, and the identical value where ParseDate reads the date directly (times with
+// an offset have a fresh *time.Location each time, so == would not do for those).
 func checkParseDate(t *testing.T, s string) {
 	t.Helper()
 	got, err := ParseDate(s)
 	want, werr := parseDateSlow(s)
-	if (err != nil) != (werr != nil) || got != want {
+	gotZone, gotOffset := got.Zone()
+	wantZone, wantOffset := want.Zone()
+	_, direct := parseDateFast(s)
+	if (err != nil) != (werr != nil) || !got.Equal(want) || gotZone != wantZone || gotOffset != wantOffset ||
+		got.Location().String() != want.Location().String() || direct && got != want {
 		t.Fatalf("%q: %v %v, want %v %v", s, got, err, want, werr)
 	}
 }
