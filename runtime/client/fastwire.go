@@ -12,8 +12,8 @@ import (
 // written and read without encoding/json's reflection and maps, which were most of the
 // client's Go time per task. What is sent is byte for byte what wire.Session.Serialize
 // sent for the same maps (sorted keys, encoding/json's string escaping), and what is read
-// is what encoding/json read: the scanner (jsonscan.go) gives up on anything it cannot
-// read exactly, and encoding/json decodes those messages as before.
+// is what encoding/json read: wire's scanner (wire.ScanObject, wire.ScanStrings) gives up
+// on anything it cannot read exactly, and encoding/json decodes those messages as before.
 
 var delimiter = []byte(wire.Delimiter)
 
@@ -28,8 +28,8 @@ type encoder struct {
 
 func newEncoder(s *wire.Session) *encoder {
 	e := &encoder{session: s}
-	e.headerEnd = append(appendJSONString([]byte(`,"username":`), s.Username), `,"session":`...)
-	e.headerEnd = append(appendJSONString(e.headerEnd, s.ID), `,"date":"`...)
+	e.headerEnd = append(wire.AppendJSONString([]byte(`,"username":`), s.Username), `,"session":`...)
+	e.headerEnd = append(wire.AppendJSONString(e.headerEnd, s.ID), `,"date":"`...)
 	return e
 }
 
@@ -39,11 +39,11 @@ func (e *encoder) message(idents [][]byte, msgType string, metadata, content []b
 	msgID := e.session.NewMsgID()
 	header := make([]byte, 0, headerFixed+len(msgID)+len(msgType)+len(e.headerEnd))
 	header = append(header, `{"msg_id":`...)
-	header = appendJSONString(header, msgID)
+	header = wire.AppendJSONString(header, msgID)
 	header = append(header, `,"msg_type":`...)
-	header = appendJSONString(header, msgType)
+	header = wire.AppendJSONString(header, msgType)
 	header = append(header, e.headerEnd...)
-	header = appendDate(header, time.Now())
+	header = wire.AppendDate(header, time.Now())
 	header = append(header, `","version":"`+wire.ProtocolVersion+`"}`...)
 	parent := []byte("{}")
 	sig := e.session.Signer().Sign(header, parent, metadata, content)
@@ -52,48 +52,13 @@ func (e *encoder) message(idents [][]byte, msgType string, metadata, content []b
 	return msgID, append(frames, delimiter, sig, header, parent, metadata, content)
 }
 
-// appendDate appends t in the protocol's timestamp form, as wire.FormatDate writes it.
-func appendDate(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	if y < 1000 || y > 9999 { // not four digits: leave the odd cases to the time package
-		return append(dst, wire.FormatDate(t)...)
-	}
-	h, mi, s := t.Clock()
-	us := t.Nanosecond() / 1000
-	dst = strconv.AppendInt(dst, int64(y), 10)
-	dst = append(dst, '-', byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10),
-		'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
-	var frac [7]byte
-	for i := 5; i >= 0; i-- {
-		frac[i] = byte('0' + us%10)
-		us /= 10
-	}
-	frac[6] = 'Z'
-	return append(dst, frac[:]...)
-}
-
-// appendJSONString appends s as encoding/json (without HTML escaping) writes it: plain
-// printable ASCII as is, anything else through encoding/json itself.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b >= 0x80 || b == '"' || b == '\\' {
-			enc, _ := wire.Marshal(s) // a string always encodes
-			return append(dst, enc...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
 func appendJSONStrings(dst []byte, list []string) []byte {
 	dst = append(dst, '[')
 	for i, s := range list {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		dst = wire.AppendJSONString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -110,7 +75,7 @@ func appendJSONStrings(dst []byte, list []string) []byte {
 func (c *Client) executeContentJSON(code string) []byte {
 	b := make([]byte, 0, len(code)+120)
 	b = append(b, `{"allow_stdin":false,"code":`...)
-	b = appendJSONString(b, code)
+	b = wire.AppendJSONString(b, code)
 	b = append(b, `,"silent":`...)
 	b = strconv.AppendBool(b, !c.opts.ExecuteResults)
 	return append(b, `,"stop_on_error":false,"store_history":false,"user_expressions":{}}`...)
@@ -154,38 +119,6 @@ func (d Dependency) appendWire(dst []byte) ([]byte, error) {
 	return append(dst, enc...), err
 }
 
-// scanStrings reads members of the JSON object raw as encoding/json decodes them into
-// string fields of a struct whose JSON names are keys: out[i] is the value of keys[i] (nil
-// when absent or null) for the first len(out) keys; the other keys are only checked to be
-// strings or null, as decoding them would. The values point into raw. It reports false
-// when it cannot tell what encoding/json would make of raw.
-func scanStrings(raw []byte, keys []string, out [][]byte) bool {
-	bad := false
-	ok := scanObject(raw, func(key, value []byte) {
-		for i, name := range keys {
-			if string(key) != name {
-				continue
-			}
-			if string(value) == "null" {
-				return // leaves the field as it was
-			}
-			if i >= len(out) {
-				bad = bad || value[0] != '"'
-				return
-			}
-			s, plain := plainBytes(value)
-			out[i], bad = s, bad || !plain
-			return
-		}
-		for _, name := range keys {
-			if foldsTo(key, name) {
-				bad = true // a case variant, which encoding/json matches too
-			}
-		}
-	})
-	return ok && !bad
-}
-
 var (
 	parentKeys = []string{"msg_id", "session"}
 	headerKeys = []string{"msg_type", "session", "msg_id", "username", "date", "version"} // wire.Header's fields
@@ -196,7 +129,7 @@ var (
 // parentID is the msg_id and session of a message's parent header.
 func parentID(r *wire.Raw) (msgID, session []byte) {
 	var out [2][]byte
-	if scanStrings(r.Parent, parentKeys, out[:]) {
+	if wire.ScanStrings(r.Parent, parentKeys, out[:]) {
 		return out[0], out[1]
 	}
 	var p struct {
@@ -211,7 +144,7 @@ func parentID(r *wire.Raw) (msgID, session []byte) {
 // them, with its error.
 func headerTypeSession(raw []byte) (msgType, session []byte, err error) {
 	var out [2][]byte
-	if scanStrings(raw, headerKeys, out[:]) {
+	if wire.ScanStrings(raw, headerKeys, out[:]) {
 		return out[0], out[1], nil
 	}
 	h, err := wire.ParseHeader(raw)
@@ -221,7 +154,7 @@ func headerTypeSession(raw []byte) (msgType, session []byte, err error) {
 // executionState is a status message's execution_state.
 func executionState(content []byte) []byte {
 	var out [1][]byte
-	if scanStrings(content, stateKeys, out[:]) {
+	if wire.ScanStrings(content, stateKeys, out[:]) {
 		return out[0]
 	}
 	var s struct {
@@ -234,7 +167,7 @@ func executionState(content []byte) []byte {
 // parseReplyMetadata decodes the engine and started of a reply's metadata.
 func parseReplyMetadata(raw []byte) replyMetadata {
 	var out [2][]byte
-	if scanStrings(raw, replyKeys, out[:]) {
+	if wire.ScanStrings(raw, replyKeys, out[:]) {
 		return replyMetadata{Engine: string(out[0]), Started: string(out[1])}
 	}
 	var md replyMetadata
@@ -242,64 +175,27 @@ func parseReplyMetadata(raw []byte) replyMetadata {
 	return md
 }
 
+// contentKeys are the members of replyContent, status first.
+var contentKeys = []string{"status", "ename", "evalue", "traceback", "engine_info", "exit_code"}
+
 // parseReplyContent decodes a reply's content as json.Unmarshal into replyContent does.
 // Only replies whose content has a status and none of the error fields are scanned.
 func parseReplyContent(raw []byte) (replyContent, error) {
-	var status []byte
-	bad := false
-	ok := scanObject(raw, func(key, value []byte) {
-		switch {
-		case string(key) == "status":
-			if string(value) != "null" {
-				s, plain := plainBytes(value)
-				status, bad = s, bad || !plain
-			}
-		case foldsTo(key, "status"), foldsTo(key, "ename") || string(key) == "ename", foldsTo(key, "evalue") || string(key) == "evalue",
-			foldsTo(key, "traceback") || string(key) == "traceback", foldsTo(key, "engine_info") || string(key) == "engine_info",
-			foldsTo(key, "exit_code") || string(key) == "exit_code":
-			bad = true
+	var m [6]wire.Member
+	if wire.ScanObject(raw, contentKeys, m[:]) {
+		ok := m[0].Kind == wire.KindString || m[0].Kind == wire.KindOther && string(m[0].Raw) == "null"
+		for _, v := range m[1:] {
+			ok = ok && v.Kind == wire.KindAbsent
 		}
-	})
-	var content replyContent
-	if ok && !bad {
-		content.Status = string(status)
-		return content, nil
+		if ok {
+			var content replyContent
+			if m[0].Kind == wire.KindString {
+				content.Status = string(m[0].Raw)
+			}
+			return content, nil
+		}
 	}
+	var content replyContent
 	err := json.Unmarshal(raw, &content)
 	return content, err
-}
-
-// parseDate is wire.ParseDate, reading the protocol's own form (UTC, six fractional
-// digits, Z) directly.
-func parseDate(s string) (time.Time, error) {
-	if len(s) == 27 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
-		y, ok1 := digits(s[0:4])
-		mo, ok2 := digits(s[5:7])
-		d, ok3 := digits(s[8:10])
-		h, ok4 := digits(s[11:13])
-		mi, ok5 := digits(s[14:16])
-		sec, ok6 := digits(s[17:19])
-		us, ok7 := digits(s[20:26])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y) &&
-			h < 24 && mi < 60 && sec < 60 {
-			return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC), nil
-		}
-	}
-	return wire.ParseDate(s)
-}
-
-func digits(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-func daysIn(month, year int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }

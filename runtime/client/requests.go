@@ -191,7 +191,7 @@ func (c *Client) onReply(frames [][]byte) {
 		req.engine = md.Engine
 		res.EngineID = c.engines.idOf(md.Engine)
 	}
-	if t, err := parseDate(md.Started); err == nil && md.Started != "" {
+	if t, err := wire.ParseDate(md.Started); err == nil && md.Started != "" {
 		res.Started = t
 	}
 	res.Status = content.Status

@@ -6,8 +6,9 @@ import (
 	"ipcluster/runtime/wire"
 )
 
-// Requests are decoded with the scanner of jsonscan.go when it can read them exactly as
-// encoding/json would, and with encoding/json otherwise: the results are the same.
+// Requests are decoded with wire's scanner (wire.ScanObject, wire.ScanStrings) when it can
+// read them exactly as encoding/json would, and with encoding/json otherwise: the results
+// are the same.
 
 // echo holds, encoded as JSON, the request metadata that ipyparallel's engine copies into
 // its reply metadata: the broadcast fields (defaults false, false, "") and, if present,
@@ -60,36 +61,16 @@ func parseHeader(raw []byte) (msgID, msgType string, err error) {
 	return h.MsgID, h.MsgType, err
 }
 
-// headerKeys are the fields of wire.Header: ParseHeader fails if one of them is not a
-// string (or null).
-var headerKeys = [...]string{"msg_id", "msg_type", "username", "session", "date", "version"}
+// headerKeys are the fields of wire.Header, msg_id and msg_type first: ParseHeader fails
+// if one of them is not a string (or null).
+var headerKeys = []string{"msg_id", "msg_type", "username", "session", "date", "version"}
 
 func scanHeader(raw []byte) (msgID, msgType string, ok bool) {
-	bad := false
-	ok = scanObject(raw, func(key, value []byte) {
-		var plain bool
-		switch string(key) {
-		case "msg_id":
-			if string(value) != "null" { // null leaves the field as it was
-				msgID, plain = plainString(value)
-				bad = bad || !plain
-			}
-		case "msg_type":
-			if string(value) != "null" {
-				msgType, plain = plainString(value)
-				bad = bad || !plain
-			}
-		case "username", "session", "date", "version":
-			bad = bad || value[0] != '"' && string(value) != "null" // else ParseHeader fails
-		default:
-			for _, name := range headerKeys {
-				if foldsTo(key, name) {
-					bad = true // a case variant: encoding/json would use it
-				}
-			}
-		}
-	})
-	return msgID, msgType, ok && !bad
+	var out [2][]byte
+	if !wire.ScanStrings(raw, headerKeys, out[:]) {
+		return "", "", false
+	}
+	return string(out[0]), string(out[1]), true
 }
 
 // parseEcho picks the echoed fields out of the raw request metadata, which the reference
@@ -105,43 +86,52 @@ func parseEcho(raw []byte) echo {
 	return echoOf(meta)
 }
 
+var echoKeys = []string{"is_broadcast", "is_coalescing", "original_msg_id", "label"}
+
 func scanEcho(raw []byte) (echo, bool) {
-	ec := echo{isBroadcast: jsonFalse, isCoalescing: jsonFalse, originalMsgID: jsonEmptyString}
-	bad := false
-	field := func(value, def []byte) []byte {
-		switch string(value) {
-		case "true":
-			return jsonTrue
-		case "false":
-			return jsonFalse
-		case "null":
-			return def
-		}
-		if value[0] != '"' {
-			bad = true // numbers, lists, objects: as encoding/json writes them
-			return def
-		}
-		for _, c := range value {
-			if c == '\\' || c >= 0x80 {
-				bad = true // written otherwise by encoding/json
-				return def
-			}
-		}
-		return value
+	var m [4]wire.Member
+	if !wire.ScanObject(raw, echoKeys, m[:]) { // also when it would not decode into a map
+		return echo{}, false
 	}
-	ok := scanObject(raw, func(key, value []byte) {
-		switch string(key) {
-		case "is_broadcast":
-			ec.isBroadcast = field(value, jsonFalse)
-		case "is_coalescing":
-			ec.isCoalescing = field(value, jsonFalse)
-		case "original_msg_id":
-			ec.originalMsgID = field(value, jsonEmptyString)
-		case "label":
-			ec.label = field(value, jsonNull)
+	bad := false
+	field := func(v wire.Member, def []byte) []byte {
+		switch v.Kind {
+		case wire.KindTrue:
+			return jsonTrue
+		case wire.KindFalse:
+			return jsonFalse
+		case wire.KindAbsent:
+			return def
+		case wire.KindString:
+			for _, c := range v.Raw {
+				if c >= 0x80 {
+					bad = true // written otherwise by encoding/json (U+2028, U+2029)
+					return def
+				}
+			}
+			if len(v.Raw) == 0 {
+				return jsonEmptyString
+			}
+			return quoted(raw, v.Raw)
 		}
-	})
-	return ec, ok && !bad
+		if string(v.Raw) != "null" {
+			bad = true // numbers, lists, objects, strings with escapes: as encoding/json writes them
+		}
+		return def
+	}
+	ec := echo{isBroadcast: field(m[0], jsonFalse), isCoalescing: field(m[1], jsonFalse),
+		originalMsgID: field(m[2], jsonEmptyString)}
+	if m[3].Kind != wire.KindAbsent {
+		ec.label = field(m[3], jsonNull)
+	}
+	return ec, !bad
+}
+
+// quoted returns the JSON string in data whose contents are s, a wire.KindString
+// member's Raw (the bytes between the quotes in data) found by wire.ScanObject.
+func quoted(data, s []byte) []byte {
+	i := cap(data) - cap(s) // the offset of s in data
+	return data[i-1 : i+len(s)+1]
 }
 
 // parseExecute returns the code and silent flag of an execute_request's content, decoded
@@ -158,31 +148,25 @@ func parseExecute(raw []byte) (code string, silent bool) {
 	return content.Code, content.Silent
 }
 
+var executeKeys = []string{"code", "silent"}
+
 func scanExecute(raw []byte) (code string, silent, ok bool) {
-	bad := false
-	ok = scanObject(raw, func(key, value []byte) {
-		if foldsTo(key, "code") || foldsTo(key, "silent") {
-			bad = true
-			return
-		}
-		switch string(key) {
-		case "code":
-			if string(value) != "null" {
-				var plain bool
-				code, plain = plainString(value)
-				bad = bad || !plain
-			}
-		case "silent":
-			switch string(value) {
-			case "true":
-				silent = true
-			case "false":
-				silent = false
-			case "null":
-			default:
-				bad = true
-			}
-		}
-	})
-	return code, silent, ok && !bad
+	var m [2]wire.Member
+	if !wire.ScanObject(raw, executeKeys, m[:]) {
+		return "", false, false
+	}
+	switch v := m[0]; {
+	case v.Kind == wire.KindString:
+		code = string(v.Raw)
+	case v.Kind != wire.KindAbsent && string(v.Raw) != "null": // null leaves the field as it was
+		return "", false, false
+	}
+	switch v := m[1]; {
+	case v.Kind == wire.KindTrue:
+		silent = true
+	case v.Kind == wire.KindFalse, v.Kind == wire.KindAbsent, v.Kind == wire.KindOther && string(v.Raw) == "null":
+	default:
+		return "", false, false
+	}
+	return code, silent, true
 }

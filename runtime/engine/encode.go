@@ -25,49 +25,17 @@ type encoder struct {
 	iopubMeta []byte // `{"engine":"<uuid>"}`
 	uuid      []byte // the uuid as a JSON string
 
-	// the date of the last second formatted, and that second
-	dateSec    int64
-	datePrefix []byte // "2006-01-02T15:04:05."
-
 	// scratch space for metadata and contents, which message copies
 	metaBuf, contentBuf []byte
 }
 
 func newEncoder(s *wire.Session) *encoder {
-	c := &encoder{session: s, dateSec: -1}
-	c.uuid = appendJSONString(nil, s.ID)
-	c.headerEnd = append(appendJSONString([]byte(`,"username":`), s.Username), `,"session":`...)
+	c := &encoder{session: s}
+	c.uuid = wire.AppendJSONString(nil, s.ID)
+	c.headerEnd = append(wire.AppendJSONString([]byte(`,"username":`), s.Username), `,"session":`...)
 	c.headerEnd = append(append(c.headerEnd, c.uuid...), `,"date":"`...)
 	c.iopubMeta = append(append([]byte(`{"engine":`), c.uuid...), '}')
 	return c
-}
-
-// appendDate appends t in the protocol's timestamp form (wire.FormatDate), formatting the
-// date and time of day only once per second.
-func (c *encoder) appendDate(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	if sec := t.Unix(); sec != c.dateSec {
-		y := t.Year()
-		if y < 1000 || y > 9999 { // not four digits: leave the odd cases to the time package
-			return append(dst, wire.FormatDate(t)...)
-		}
-		_, mo, d := t.Date()
-		h, mi, s := t.Clock()
-		p := c.datePrefix[:0]
-		p = strconv.AppendInt(p, int64(y), 10)
-		p = append(p, '-', byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10),
-			'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
-		c.datePrefix, c.dateSec = p, sec
-	}
-	dst = append(dst, c.datePrefix...)
-	us := t.Nanosecond() / 1000
-	var frac [7]byte
-	for i := 5; i >= 0; i-- {
-		frac[i] = byte('0' + us%10)
-		us /= 10
-	}
-	frac[6] = 'Z'
-	return append(dst, frac[:]...)
 }
 
 // message builds and signs a message: idents (or a topic, for iopub), the delimiter, the
@@ -86,11 +54,11 @@ func (c *encoder) message(idents [][]byte, topic []byte, msgType string, parent,
 	buf = append(buf, topic...)
 	nTopic := len(buf)
 	buf = append(buf, `{"msg_id":`...)
-	buf = appendJSONString(buf, msgID)
+	buf = wire.AppendJSONString(buf, msgID)
 	buf = append(buf, `,"msg_type":`...)
-	buf = appendJSONString(buf, msgType)
+	buf = wire.AppendJSONString(buf, msgType)
 	buf = append(buf, c.headerEnd...)
-	buf = c.appendDate(buf, time.Now())
+	buf = wire.AppendDate(buf, time.Now())
 	buf = append(buf, `","version":"`+wire.ProtocolVersion+`"}`...)
 	nHeader := len(buf)
 	buf = append(buf, metadata...)
@@ -110,25 +78,11 @@ func (c *encoder) message(idents [][]byte, topic []byte, msgType string, parent,
 	return append(frames, delimiter, sig, header, parent, metadata, content)
 }
 
-// appendJSONString appends s as encoding/json (without HTML escaping) writes it: plain
-// printable ASCII as is, anything else through encoding/json itself.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b >= 0x80 || b == '"' || b == '\\' {
-			enc, _ := wire.Marshal(s) // a string always encodes
-			return append(dst, enc...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
 // appendJSONValue appends a value decoded from JSON as wire.Marshal encodes it.
 func appendJSONValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendJSONString(dst, v)
+		return wire.AppendJSONString(dst, v)
 	case bool:
 		return strconv.AppendBool(dst, v)
 	case nil:
@@ -161,7 +115,7 @@ func (c *encoder) executeOK(count int) []byte {
 // executeInput is the content of an execute_input message, in the scratch space.
 func (c *encoder) executeInput(code string, count int) []byte {
 	b := append(c.contentBuf[:0], `{"code":`...)
-	b = appendJSONString(b, code)
+	b = wire.AppendJSONString(b, code)
 	b = append(b, `,"execution_count":`...)
 	b = strconv.AppendInt(b, int64(count), 10)
 	b = append(b, '}')

@@ -255,9 +255,9 @@ func (e *Engine) replyMetadata(req *request, status string) []byte {
 	b = append(b, `,"original_msg_id":`...)
 	b = append(b, req.echo.originalMsgID...)
 	b = append(b, `,"started":"`...)
-	b = c.appendDate(b, req.started)
+	b = wire.AppendDate(b, req.started)
 	b = append(b, `","status":`...)
-	b = appendJSONString(b, status)
+	b = wire.AppendJSONString(b, status)
 	b = append(b, '}')
 	c.metaBuf = b
 	return b

@@ -48,9 +48,10 @@ func FuzzDecode(f *testing.F) {
 
 func join(frames [][]byte) []byte { return bytes.Join(frames, []byte{0}) }
 
-// FuzzScanObject checks the fast path against encoding/json: whatever ScanObject accepts
-// is a valid JSON object with the same members, and ParseHeader and MsgID give what
-// encoding/json gives.
+// FuzzScanObject checks the fast paths against encoding/json: whatever ScanObject accepts
+// is a valid JSON object with the same members that also decodes into an any, what
+// ScanStrings reads is what encoding/json decodes into string fields, and ParseHeader,
+// MsgID and HeaderField give what encoding/json gives.
 func FuzzScanObject(f *testing.F) {
 	s, _ := NewSession([]byte("k"), "")
 	goHeader, _ := Marshal(s.NewHeader("execute_request"))
@@ -59,6 +60,7 @@ func FuzzScanObject(f *testing.F) {
 		`{"MSG_ID":"x"}`, `{"msg_id":"a\u00e9"}`, `{"msg_id":"\xff"}`, `{"msg_id":"é","x":[1,-2.5e+3,{"y":true}],"date":"d"}`,
 		`{"msg_id":1}`, `{"msg_id":"a",}`, `{"a":01}`, `{"a":1.}`, `{"a":"\t"}`, `{"ſession":"s"}`, `{"status":"ok","dependencies_met":true}`,
 		`{"msg_id":"a"} x`, `{"msg_id":"a"`, `{"a":[[[[]]]]}`, `{"a":"\u12"}`, `{"a":-}`, `{"a":tru}`,
+		`{"t":1e400}`, `{"t":12345678901234567890123}`, `{"msg_id":"a","status":null,"dependencies_met":"\u00e9"}`, `{"status":"ok","dependencies_met":true,"msg_id":"m"}`,
 		`{"msg_id":5,"msg_id":"a"}`, `{"msg_id":"a","msg_id":null}`, `{"status":"ok","status":"error"}`, `{"msg_type":"status","username":5}`, `{"date":"d","DATE":"e"}`,
 	} {
 		f.Add([]byte(seed))
@@ -70,6 +72,10 @@ func FuzzScanObject(f *testing.F) {
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(data, &m); err != nil || m == nil {
 				t.Fatalf("accepted %q, which encoding/json refuses as an object: %v", data, err)
+			}
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatalf("accepted %q, which encoding/json cannot decode into an any: %v", data, err)
 			}
 			for i, name := range names {
 				raw, present := m[name]
@@ -93,6 +99,17 @@ func FuzzScanObject(f *testing.F) {
 						t.Fatalf("%q: %s raw %q, encoding/json: %q", data, name, out[i].Raw, raw)
 					}
 				}
+			}
+		}
+		var strs [2][]byte
+		if ScanStrings(data, names, strs[:]) {
+			var v struct {
+				MsgID  string `json:"msg_id"`
+				Status string `json:"status"`
+				Met    string `json:"dependencies_met"`
+			}
+			if err := json.Unmarshal(data, &v); err != nil || v.MsgID != string(strs[0]) || v.Status != string(strs[1]) {
+				t.Fatalf("ScanStrings(%q) = %q %q; encoding/json: %+v %v", data, strs[0], strs[1], v, err)
 			}
 		}
 		var want Header

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -40,11 +41,13 @@ const maxScanDepth = 1000
 
 // ScanObject checks that data is a valid JSON object and stores in out[i] the value of its
 // top-level member names[i]. It reports false when data is not valid JSON or not an
-// object, when a name occurs twice (encoding/json keeps the last value, or the earlier one
-// when the last is null, and reports a type error of either), and when encoding/json could
-// match a key to a name in a way it does not: a key with escapes or non-ASCII bytes, or a
-// key equal to a name but for case (struct fields match case-insensitively). Names must be
-// ASCII. out must be at least as long as names; it is cleared first.
+// object, when a number does not fit a float64 (encoding/json cannot decode such data into
+// an any or a map[string]any), when a name occurs twice (encoding/json keeps the last
+// value, or the earlier one when the last is null, and reports a type error of either),
+// and when encoding/json could match a key to a name in a way it does not: a key with
+// escapes or non-ASCII bytes, or a key equal to a name but for case (struct fields match
+// case-insensitively). Names must be ASCII. out must be at least as long as names; it is
+// cleared first. A KindString's Raw is a subslice of data, between the quotes.
 func ScanObject(data []byte, names []string, out []Member) bool {
 	for i := range names {
 		out[i] = Member{}
@@ -123,6 +126,37 @@ func ScanObject(data []byte, names []string, out []Member) bool {
 		s.ws()
 		return s.i == len(s.data)
 	}
+}
+
+// ScanStrings reads members of the JSON object data as encoding/json decodes them into
+// string fields of a struct whose JSON names are names: out[i] is the value of names[i]
+// (nil when absent or null, which leaves a field as it was) for i < len(out); the members
+// names[len(out):] are only checked to be strings or null, as decoding them would. The
+// values point into data. It reports false when the result could differ from
+// encoding/json's (see ScanObject; also a value to report that is not a plain string);
+// callers then decode with encoding/json. At most 8 names.
+func ScanStrings(data []byte, names []string, out [][]byte) bool {
+	var m [8]Member
+	if len(names) > len(m) || len(out) > len(names) || !ScanObject(data, names, m[:]) {
+		return false
+	}
+	for i, v := range m[:len(names)] {
+		switch {
+		case v.Kind == KindString:
+			if i < len(out) {
+				out[i] = v.Raw
+			}
+		case v.Kind == KindAbsent || v.Kind == KindOther && string(v.Raw) == "null":
+			if i < len(out) {
+				out[i] = nil
+			}
+		case i >= len(out) && v.Kind == KindOther && v.Raw[0] == '"':
+			// a string with escapes: decodes without error
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func equalFoldASCII(key []byte, name string) bool {
@@ -301,8 +335,10 @@ func (s *scanner) literal(lit string) bool {
 	return false
 }
 
-// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and checks that the number
+// fits a float64, as encoding/json requires when it decodes into an any.
 func (s *scanner) number() bool {
+	start := s.i
 	s.next('-')
 	switch {
 	case s.next('0'):
@@ -316,11 +352,18 @@ func (s *scanner) number() bool {
 			return false
 		}
 	}
+	simple := true
 	if s.next('e') || s.next('E') {
+		simple = false
 		if !s.next('+') {
 			s.next('-')
 		}
 		if s.digits() == 0 {
+			return false
+		}
+	}
+	if !simple || s.i-start > 300 { // else it is below 1e301
+		if _, err := strconv.ParseFloat(string(s.data[start:s.i]), 64); err != nil {
 			return false
 		}
 	}

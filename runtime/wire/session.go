@@ -161,3 +161,18 @@ func Marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// AppendJSONString appends s as Marshal writes it: plain printable ASCII as is, in quotes,
+// anything else through Marshal itself. Code that writes fixed-shape JSON directly (the
+// engine's replies, the client's requests) uses it for its strings.
+func AppendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x80 || b == '"' || b == '\\' {
+			enc, _ := Marshal(s) // a string always encodes
+			return append(dst, enc...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
