@@ -3,7 +3,6 @@ package client
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"ipcluster/runtime/wire"
 )
@@ -15,41 +14,17 @@ import (
 // is what encoding/json read: wire's scanner (wire.ScanObject, wire.ScanStrings) gives up
 // on anything it cannot read exactly, and encoding/json decodes those messages as before.
 
-var delimiter = []byte(wire.Delimiter)
-
-// headerFixed is the length of a header's fixed parts: the keys, quotes and the date.
-const headerFixed = len(`{"msg_id":"","msg_type":""`) + len("2006-01-02T15:04:05.000000Z") + len(`","version":"`+wire.ProtocolVersion+`"}`)
-
 // encoder builds and signs messages of a session. Safe for use from several goroutines.
 type encoder struct {
-	session   *wire.Session
-	headerEnd []byte // `,"username":…,"session":…,"date":"` after msg_type
+	session *wire.Session
 }
 
-func newEncoder(s *wire.Session) *encoder {
-	e := &encoder{session: s}
-	e.headerEnd = append(wire.AppendJSONString([]byte(`,"username":`), s.Username), `,"session":`...)
-	e.headerEnd = append(wire.AppendJSONString(e.headerEnd, s.ID), `,"date":"`...)
-	return e
-}
+func newEncoder(s *wire.Session) *encoder { return &encoder{session: s} }
 
 // message builds and signs a message with a new header for msgType, no parent, and the
 // encoded metadata and content; it returns the new msg_id.
 func (e *encoder) message(idents [][]byte, msgType string, metadata, content []byte) (string, [][]byte) {
-	msgID := e.session.NewMsgID()
-	header := make([]byte, 0, headerFixed+len(msgID)+len(msgType)+len(e.headerEnd))
-	header = append(header, `{"msg_id":`...)
-	header = wire.AppendJSONString(header, msgID)
-	header = append(header, `,"msg_type":`...)
-	header = wire.AppendJSONString(header, msgType)
-	header = append(header, e.headerEnd...)
-	header = wire.AppendDate(header, time.Now())
-	header = append(header, `","version":"`+wire.ProtocolVersion+`"}`...)
-	parent := []byte("{}")
-	sig := e.session.Signer().Sign(header, parent, metadata, content)
-	frames := make([][]byte, 0, len(idents)+6)
-	frames = append(frames, idents...)
-	return msgID, append(frames, delimiter, sig, header, parent, metadata, content)
+	return e.session.Encode(idents, msgType, nil, metadata, content)
 }
 
 func appendJSONStrings(dst []byte, list []string) []byte {

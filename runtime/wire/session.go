@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
 // Session signs and checks messages for one participant, like jupyter_client's Session: it
 // has an id (used as header.session), numbers its msg_ids, and refuses replayed signatures.
-// A Session is safe for use from several goroutines.
+// A Session is safe for use from several goroutines; do not change ID or Username once it
+// is in use.
 type Session struct {
 	ID       string
 	Username string
@@ -19,6 +21,8 @@ type Session struct {
 	guard    *ReplayGuard
 	prefix   string // "<session>_<pid>_"
 	counter  atomic.Uint64
+	tailOnce sync.Once // header bytes after msg_type (Encode)
+	tail     []byte
 }
 
 // NewSession makes a Session with a fresh id. key and scheme come from the connection file.

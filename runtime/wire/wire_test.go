@@ -207,3 +207,51 @@ func TestReplayGuardSharedPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// Encode writes exactly what Serialize writes for the same parts, with a valid signature.
+func TestEncodeMatchesSerialize(t *testing.T) {
+	s, err := NewSessionWithID("a\"b-uuid", []byte("key"), "hmac-sha256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Username = "user\u00e9<x>"
+	parent := []byte(`{"msg_id":"p"}`)
+	for _, tc := range []struct {
+		prefix            [][]byte
+		metadata, content []byte
+	}{
+		{nil, nil, nil},
+		{[][]byte{[]byte("engine.1.status")}, []byte(`{"engine":"u"}`), []byte(`{"execution_state":"idle"}`)},
+		{[][]byte{[]byte("id1"), []byte("id2")}, []byte(`{}`), []byte(`{"code":"echo \"hi\""}`)},
+	} {
+		msgID, frames := s.Encode(tc.prefix, "execute_reply", parent, tc.metadata, tc.content)
+		r, err := s.Decode(frames)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		h, err := ParseHeader(r.Header)
+		if err != nil || h.MsgID != msgID || h.MsgType != "execute_reply" || h.Session != s.ID || h.Username != s.Username {
+			t.Fatalf("header %+v, %v", h, err)
+		}
+		want, err := s.Serialize(&Message{Idents: tc.prefix, Header: h, Parent: parent,
+			Metadata: json.RawMessage(orEmpty(tc.metadata)), Content: json.RawMessage(orEmpty(tc.content))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != len(frames) {
+			t.Fatalf("%d frames, want %d", len(frames), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(want[i], frames[i]) {
+				t.Errorf("frame %d: %q, want %q", i, frames[i], want[i])
+			}
+		}
+	}
+}
+
+func orEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte("{}")
+	}
+	return b
+}
