@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,18 +43,6 @@ func refSerialize(t *testing.T, c *Client, frames [][]byte, idents [][]byte, md,
 	return want
 }
 
-func equalFrames(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func TestRequestsMatchReference(t *testing.T) {
 	c := memClient(t)
 	codes := []string{"", "echo hi", "é\n\"<>&\\", "\u2028x", "\xff\x01"}
@@ -80,7 +69,7 @@ func TestRequestsMatchReference(t *testing.T) {
 						"after": opts.After.wire(), "follow": opts.Follow.wire(),
 						"timeout": opts.Timeout.Seconds(), "targets": targets, "retries": opts.Retries,
 					}
-					if want := refSerialize(t, c, frames, nil, md, refExecuteContent(results, code)); !equalFrames(frames, want) {
+					if want := refSerialize(t, c, frames, nil, md, refExecuteContent(results, code)); !slices.EqualFunc(frames, want, bytes.Equal) {
 						t.Errorf("task %q %+v:\ngot  %q\nwant %q", code, opts, frames, want)
 					}
 				}
@@ -88,7 +77,7 @@ func TestRequestsMatchReference(t *testing.T) {
 			// direct requests
 			idents := [][]byte{[]byte(benchEngine)}
 			_, frames := c.enc.message(idents, "execute_request", []byte("{}"), c.executeContentJSON(code))
-			if want := refSerialize(t, c, frames, idents, nil, refExecuteContent(results, code)); !equalFrames(frames, want) {
+			if want := refSerialize(t, c, frames, idents, nil, refExecuteContent(results, code)); !slices.EqualFunc(frames, want, bytes.Equal) {
 				t.Errorf("direct %q:\ngot  %q\nwant %q", code, frames, want)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,25 +113,13 @@ func checkSent(t *testing.T, e *Engine, parent []byte, sent [][][]byte, want []r
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equalFrames(got, wantFrames) {
+		if !slices.EqualFunc(got, wantFrames, bytes.Equal) {
 			t.Errorf("message %d differs:\ngot  %s\nwant %s", i, dumpFrames([][][]byte{got}), dumpFrames([][][]byte{wantFrames}))
 		}
 		if !strings.HasPrefix(h.MsgID, e.cfg.UUID+"_") {
 			t.Errorf("message %d: msg_id %q", i, h.MsgID)
 		}
 	}
-}
-
-func equalFrames(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func dumpFrames(msgs [][][]byte) string {
