@@ -260,8 +260,11 @@ func (p *peer) end() {
 }
 
 // matches says whether a PUB peer subscribed to a prefix of topic.
-func (p *peer) matches(topic []byte) bool {
-	for _, s := range p.subs {
+func (p *peer) matches(topic []byte) bool { return subscribed(p.subs, topic) }
+
+// subscribed says whether one of subs is a prefix of topic (ZeroMQ's topic matching).
+func subscribed(subs [][]byte, topic []byte) bool {
+	for _, s := range subs {
 		if bytes.HasPrefix(topic, s) {
 			return true
 		}

@@ -119,7 +119,7 @@ func (s *Socket) Subscribe(prefix string) error {
 	peers := append([]*peer(nil), s.peers...)
 	s.mu.Unlock()
 	for _, p := range peers {
-		p.queue(func(b []byte) []byte { return appendFrame(b, append([]byte{1}, prefix...), 0) })
+		p.queue(func(b []byte) []byte { return appendSubscription(b, []byte(prefix)) })
 		p.flush()
 	}
 	return nil
@@ -282,7 +282,7 @@ func (s *Socket) attach(p *peer) bool {
 	switch s.kind {
 	case Sub:
 		for _, sub := range s.subs {
-			p.wbuf = appendFrame(p.wbuf, append([]byte{1}, sub...), 0)
+			p.wbuf = appendSubscription(p.wbuf, sub)
 		}
 	case Dealer:
 		p.wbuf, s.pending = append(p.wbuf, s.pending...), nil
@@ -317,13 +317,7 @@ func (s *Socket) deliver(p *peer, msg [][]byte) {
 		msg = append([][]byte{p.identity}, msg...)
 	case Sub:
 		s.mu.Lock()
-		wanted := false
-		for _, sub := range s.subs {
-			if len(msg[0]) >= len(sub) && string(msg[0][:len(sub)]) == string(sub) {
-				wanted = true
-				break
-			}
-		}
+		wanted := subscribed(s.subs, msg[0])
 		s.mu.Unlock()
 		if !wanted {
 			return

@@ -91,6 +91,12 @@ func appendFrame(b, body []byte, flags byte) []byte {
 	return append(b, body...)
 }
 
+// appendSubscription appends a SUB's subscription to topic, in ZMTP 3.0's form (a message
+// of 0x01 and the topic), which 3.1 peers accept too.
+func appendSubscription(b, topic []byte) []byte {
+	return appendFrame(b, append([]byte{1}, topic...), 0)
+}
+
 // appendMessage appends a multipart message.
 func appendMessage(b []byte, frames [][]byte) []byte {
 	for i, f := range frames {
