@@ -41,7 +41,10 @@ func run(argv []string) int {
 	defer logClose()
 	c, err := controller.New(cfg)
 	if err != nil {
-		cfg.Logger.Error("cannot start", "err", err)
+		// One line on stderr, which is what ipcluster shows; a log file gets it as well.
+		if args.Has("log-to-file") {
+			cfg.Logger.Error("cannot start", "err", err)
+		}
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 1
 	}
