@@ -36,6 +36,7 @@ type Controller struct {
 	hearts *heartMonitor
 	tasks  *taskScheduler
 	bcast  *broadcaster
+	dask   *daskScheduler
 	db     store
 }
 
@@ -82,6 +83,7 @@ func New(cfg Config) (c *Controller, err error) {
 	c.hearts = newHeartMonitor(c)
 	c.tasks = newTaskScheduler(c)
 	c.bcast = newBroadcaster(c)
+	c.dask = newDaskScheduler(c)
 	if err = c.bindAll(); err != nil {
 		return nil, err
 	}
@@ -112,6 +114,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		"pid_file", c.PIDFile(), "scheme", c.cfg.Scheme)
 	err := c.loop.Run(ctx)
 	c.loop = nil
+	c.dask.shutdown() // never leave a scheduler behind, however the controller stops
 	if !c.keepFiles {
 		c.removeConnectionFiles()
 	}
