@@ -100,7 +100,7 @@ func (d *daskScheduler) withDefaultHost(args string) string {
 	if json.Unmarshal([]byte(args), &kw) != nil {
 		return args
 	}
-	for _, k := range []string{"host", "interface", "contact_address", "scheduler_file"} {
+	for _, k := range []string{"host", "interface", "contact_address"} {
 		if _, ok := kw[k]; ok {
 			return args
 		}
