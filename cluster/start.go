@@ -170,10 +170,10 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 			return nil
 		}
 		if st.Phase == launchers.Done || st.Phase == launchers.Failed {
-			return fmt.Errorf("the controller stopped before writing its connection files: %s", reason(st))
+			return fmt.Errorf("the controller stopped before writing its connection files: %s\n%s", reason(st), controllerHint(reason(st)))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller wrote no connection files within %v (waited for %s)", c.opts.ControllerTimeout, files[0])
+			return fmt.Errorf("the controller wrote no connection files within %v (waited for %s)%s", c.opts.ControllerTimeout, files[0], lastOutput(h))
 		}
 		select {
 		case <-ctx.Done():
@@ -181,6 +181,32 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// controllerHint says where the settings behind a controller's start failure live.
+func controllerHint(reason string) string {
+	if strings.Contains(reason, "cannot bind") {
+		return "hint: the controller binds the address of `ipcluster start --ip` (c.IPController.ip) and the ports of " +
+			"c.IPController.ports in ipcontroller_config.py; --ip='*' listens on every interface of its host"
+	}
+	return "hint: the controller's command line is in the cluster file; run it by hand with --log-level=DEBUG to see more"
+}
+
+// lastOutput is the end of a local controller's output, for a controller that neither
+// started nor stopped in time (a batch or remote one reports its own output in its state).
+func lastOutput(h *launchers.Handle) string {
+	for _, p := range h.Processes {
+		if p.Output == "" || p.Host != "" {
+			continue
+		}
+		data, err := os.ReadFile(p.Output)
+		if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		return "; last lines of " + p.Output + ":\n" + strings.Join(lines[max(0, len(lines)-5):], "\n")
+	}
+	return ""
 }
 
 func reason(st launchers.State) string {

@@ -41,7 +41,10 @@ func run(argv []string) int {
 	defer logClose()
 	c, err := controller.New(cfg)
 	if err != nil {
-		cfg.Logger.Error("cannot start", "err", err)
+		// One line on stderr, which is what ipcluster shows; a log file gets it as well.
+		if args.Has("log-to-file") {
+			cfg.Logger.Error("cannot start", "err", err)
+		}
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 1
 	}
@@ -65,9 +68,12 @@ func usage() string {
 	return `ipcontroller: the Go IPython-Parallel controller (hub and schedulers in one process).
 
 Engines and clients find it through the connection files it writes into
-<profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound.
+<profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound,
+and its process id into <profile_dir>/pid/ipcontroller[-<cluster_id>].pid. A socket it cannot bind
+(address not on this host, port in use) is a one-line error and exit status 1, with no files written.
 It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
-files unless --reuse was given.
+files (the connection files unless --reuse was given), and any dask scheduler started for
+Client.become_dask().
 
 Options:
 ` + profiles.Usage(options) + `

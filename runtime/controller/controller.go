@@ -36,6 +36,7 @@ type Controller struct {
 	hearts *heartMonitor
 	tasks  *taskScheduler
 	bcast  *broadcaster
+	dask   *daskScheduler
 	db     store
 }
 
@@ -60,10 +61,11 @@ func New(cfg Config) (c *Controller, err error) {
 		return nil, err
 	}
 	c.zctx.SetLogger(c.log)
+	ctl := c // c is nil once an error is returned; release what was made through ctl
 	defer func() {
 		if err != nil {
-			c.closeSockets()
-			c.zctx.Term()
+			ctl.closeSockets()
+			ctl.zctx.Term()
 		}
 	}()
 	if c.loop, err = transport.NewLoop(c.zctx); err != nil {
@@ -81,10 +83,17 @@ func New(cfg Config) (c *Controller, err error) {
 	c.hearts = newHeartMonitor(c)
 	c.tasks = newTaskScheduler(c)
 	c.bcast = newBroadcaster(c)
+	c.dask = newDaskScheduler(c)
 	if err = c.bindAll(); err != nil {
 		return nil, err
 	}
 	if err = c.writeConnectionFiles(); err != nil {
+		return nil, err
+	}
+	if err = c.writePIDFile(); err != nil {
+		if !c.keepFiles {
+			c.removeConnectionFiles()
+		}
 		return nil, err
 	}
 	c.hub.saveEngineState()
@@ -101,16 +110,15 @@ func (c *Controller) EngineFile() string { return c.cfg.engineFile() }
 // socket and removes the connection files (unless reusing them).
 func (c *Controller) Run(ctx context.Context) error {
 	c.hearts.start()
-	c.log.Info("controller ready", "client_file", c.ClientFile(), "scheme", c.cfg.Scheme)
+	c.log.Info("controller ready", "client_file", c.ClientFile(), "engine_file", c.EngineFile(),
+		"pid_file", c.PIDFile(), "scheme", c.cfg.Scheme)
 	err := c.loop.Run(ctx)
 	c.loop = nil
+	c.dask.shutdown() // never leave a scheduler behind, however the controller stops
 	if !c.keepFiles {
-		for _, f := range []string{c.ClientFile(), c.EngineFile()} {
-			if rmErr := os.Remove(f); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-				c.log.Warn("remove connection file", "file", f, "err", rmErr)
-			}
-		}
+		c.removeConnectionFiles()
 	}
+	c.removePIDFile()
 	if termErr := c.zctx.Term(); err == nil {
 		err = termErr
 	}
@@ -140,6 +148,7 @@ func (c *Controller) bindAll() error {
 		return pool.next()
 	}
 	type spec struct {
+		role    string // for errors
 		sock    **transport.Socket
 		kind    transport.Kind
 		ident   string
@@ -149,19 +158,19 @@ func (c *Controller) bindAll() error {
 	}
 	ci, ei := &c.clientInfo, &c.engineInfo
 	specs := []spec{
-		{&c.query, transport.Router, "", &ci.Registration, c.hub.onQuery, false},
-		{&c.notifier, transport.Pub, "", &ci.Notification, nil, false},
-		{&c.muxIn, transport.Router, "mux_in", &ci.Mux, c.onMuxRequest, false},
-		{&c.muxOut, transport.Router, "mux_out", &ei.Mux, c.onMuxReply, true},
-		{&c.ctrlIn, transport.Router, "control_in", &ci.Control, c.onControlRequest, false},
-		{&c.ctrlOut, transport.Router, "control_out", &ei.Control, c.onControlReply, true},
-		{&c.taskIn, transport.Router, "task_in", &ci.Task, c.tasks.onSubmit, false},
-		{&c.taskOut, transport.Router, "task_out", &ei.Task, c.tasks.onResult, true},
-		{&c.bcastIn, transport.Router, "sub_scheduler_0", &ci.Broadcast, c.bcast.onRequest, false},
-		{&c.iopubOut, transport.Pub, "", &ci.IOPub, nil, false},
-		{&c.iopubIn, transport.Sub, "", &ei.IOPub, c.onIOPub, false},
-		{&c.hbPing, transport.Pub, "", &ei.HBPing, nil, false},
-		{&c.hbPong, transport.Router, "", &ei.HBPong, c.hearts.onPong, false},
+		{"registration", &c.query, transport.Router, "", &ci.Registration, c.hub.onQuery, false},
+		{"notification", &c.notifier, transport.Pub, "", &ci.Notification, nil, false},
+		{"mux, client side", &c.muxIn, transport.Router, "mux_in", &ci.Mux, c.onMuxRequest, false},
+		{"mux, engine side", &c.muxOut, transport.Router, "mux_out", &ei.Mux, c.onMuxReply, true},
+		{"control, client side", &c.ctrlIn, transport.Router, "control_in", &ci.Control, c.onControlRequest, false},
+		{"control, engine side", &c.ctrlOut, transport.Router, "control_out", &ei.Control, c.onControlReply, true},
+		{"task, client side", &c.taskIn, transport.Router, "task_in", &ci.Task, c.tasks.onSubmit, false},
+		{"task, engine side", &c.taskOut, transport.Router, "task_out", &ei.Task, c.tasks.onResult, true},
+		{"broadcast, client side", &c.bcastIn, transport.Router, "sub_scheduler_0", &ci.Broadcast, c.bcast.onRequest, false},
+		{"iopub, client side", &c.iopubOut, transport.Pub, "", &ci.IOPub, nil, false},
+		{"iopub, engine side", &c.iopubIn, transport.Sub, "", &ei.IOPub, c.onIOPub, false},
+		{"heartbeat ping", &c.hbPing, transport.Pub, "", &ei.HBPing, nil, false},
+		{"heartbeat pong", &c.hbPong, transport.Router, "", &ei.HBPong, c.hearts.onPong, false},
 	}
 	leaves := 1 << c.cfg.BroadcastDepth
 	if !reuse || len(ei.Broadcast) != leaves {
@@ -170,7 +179,7 @@ func (c *Controller) bindAll() error {
 	c.bcastLeaves = make([]*transport.Socket, leaves)
 	for i := range leaves {
 		i := i
-		specs = append(specs, spec{&c.bcastLeaves[i], transport.Router, fmt.Sprintf("sub_scheduler_0%0*b", c.cfg.BroadcastDepth, i),
+		specs = append(specs, spec{fmt.Sprintf("broadcast leaf %d, engine side", i), &c.bcastLeaves[i], transport.Router, fmt.Sprintf("sub_scheduler_0%0*b", c.cfg.BroadcastDepth, i),
 			&ei.Broadcast[i], func(f [][]byte) { c.bcast.onReply(i, f) }, true})
 	}
 	for _, s := range specs {
@@ -194,9 +203,10 @@ func (c *Controller) bindAll() error {
 				return err
 			}
 		}
-		port, err := sock.Bind(c.cfg.Transport, c.cfg.IP, pick(*s.port))
+		want := pick(*s.port)
+		port, err := sock.Bind(c.cfg.Transport, c.cfg.IP, want)
 		if err != nil {
-			return err
+			return &BindError{Socket: s.role, Transport: c.cfg.Transport, IP: c.cfg.IP, Port: want, Err: err}
 		}
 		*s.port = port
 		c.loop.Add(sock, s.handler)
@@ -229,11 +239,27 @@ func (c *Controller) fillFileKeys() {
 	ci.SignatureScheme, ei.SignatureScheme = c.cfg.SignatureScheme, c.cfg.SignatureScheme
 }
 
+// writeConnectionFiles writes both files or, failing, neither (a lone engine file would
+// send engines to a controller that is not there).
 func (c *Controller) writeConnectionFiles() error {
 	if err := profiles.WriteSecret(c.EngineFile(), &c.engineInfo); err != nil {
 		return err
 	}
-	return profiles.WriteSecret(c.ClientFile(), &c.clientInfo)
+	if err := profiles.WriteSecret(c.ClientFile(), &c.clientInfo); err != nil {
+		if !c.keepFiles {
+			c.removeConnectionFiles()
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *Controller) removeConnectionFiles() {
+	for _, f := range []string{c.ClientFile(), c.EngineFile()} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("remove connection file", "file", f, "err", err)
+		}
+	}
 }
 
 // loadReusedFiles takes key, addresses and ports from existing connection files (--reuse).

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/pyfind"
 	"ipcluster/runtime/wire"
 )
 
@@ -143,6 +145,7 @@ func TestBadMessagesAreDroppedAndLogged(t *testing.T) {
 }
 
 func TestQueryErrorsMatchIPyParallel(t *testing.T) {
+	t.Setenv(pyfind.EnvVar, "none") // become_dask without dask
 	r := startController(t, Config{})
 	p := newPeer(t, r.client.Key, "", r.client.Registration)
 	cases := []struct {
@@ -152,11 +155,18 @@ func TestQueryErrorsMatchIPyParallel(t *testing.T) {
 	}{
 		{"bogus_request", map[string]any{}, `KeyError: "Bad Message Type: 'bogus_request'"`},
 		{"queue_request", map[string]any{"targets": []int{99}, "verbose": false}, "IndexError: No Such Engine: [99]"},
-		{"queue_request", map[string]any{"targets": nil, "verbose": false}, "IndexError: No Engines Registered"},
+		{"queue_request", map[string]any{"targets": []int{}, "verbose": false}, "IndexError: No Engines Registered"},
+		{"queue_request", map[string]any{"verbose": false}, "KeyError: 'targets'"},
+		{"load_request", map[string]any{"targets": []int{}}, "IndexError: No Engines Registered"},
+		{"result_request", map[string]any{"msg_ids": nil}, "TypeError: 'NoneType' object is not iterable"},
+		{"result_request", map[string]any{}, "KeyError: 'msg_ids'"},
+		{"resubmit_request", map[string]any{"msg_ids": nil}, "TypeError: object of type 'NoneType' has no len()"},
+		{"purge_request", map[string]any{"msg_ids": []string{}, "engine_ids": nil}, "TypeError: 'NoneType' object is not iterable"},
+		{"db_request", map[string]any{"query": nil}, "AttributeError: 'NoneType' object has no attribute 'items'"},
 		{"result_request", map[string]any{"msg_ids": []string{"nope"}, "status_only": false}, "KeyError: 'No such message: nope'"},
 		{"resubmit_request", map[string]any{"msg_ids": []string{"nope"}}, `KeyError: "No such msg(s): ['nope']"`},
 		{"purge_request", map[string]any{"msg_ids": []string{}, "engine_ids": []int{7}}, "IndexError: No such engine: 7"},
-		{"become_dask_request", map[string]any{}, "NotImplementedError"},
+		{"become_dask_request", map[string]any{"scheduler_args": map[string]any{}}, "ModuleNotFoundError: dask.distributed is not installed"},
 	}
 	for _, c := range cases {
 		rep := p.request(c.msgType, c.content)
@@ -169,6 +179,14 @@ func TestQueryErrorsMatchIPyParallel(t *testing.T) {
 	}
 	if rep := p.request("history_request", map[string]any{}); rep.Content["status"] != "ok" {
 		t.Errorf("history: %v", rep.Content)
+	}
+	// null targets are all engines, however few: ipyparallel 9's Cluster asks before any came
+	rep := p.request("queue_request", map[string]any{"targets": nil, "verbose": false})
+	if got := fmt.Sprint(rep.Content); rep.Header.MsgType != "queue_reply" || got != "map[status:ok unassigned:0]" {
+		t.Errorf("queue_status with no engines: %s %s", rep.Header.MsgType, got)
+	}
+	if rep := p.request("stop_distributed_request", map[string]any{}); rep.Content["status"] != "ok" {
+		t.Errorf("stop_distributed with no scheduler: %v", rep.Content)
 	}
 }
 

@@ -46,12 +46,20 @@ func (h *hub) onQuery(frames [][]byte) {
 		}
 		reply("connection_reply", map[string]any{"status": "ok", "engines": engines}, nil)
 	case "queue_request":
+		if _, given := content["targets"]; !given {
+			reply("hub_error", keyError("targets", "queue_status"), nil)
+			return
+		}
 		if c, ok := h.queueStatus(content); ok {
 			reply("queue_reply", c, nil)
 		} else {
 			reply("hub_error", c, nil)
 		}
 	case "result_request":
+		if bad := requiredList(content, "msg_ids", "get_results"); bad != nil {
+			reply("hub_error", bad, nil)
+			return
+		}
 		c, bufs := h.results(content)
 		reply("result_reply", c, bufs)
 	case "history_request":
@@ -65,20 +73,43 @@ func (h *hub) onQuery(frames [][]byte) {
 		c, bufs := h.dbQuery(content)
 		reply("db_reply", c, bufs)
 	case "purge_request":
+		if bad := nullList(content, "msg_ids", "purge_results"); bad != nil {
+			reply("hub_error", bad, nil)
+			return
+		}
+		if bad := nullList(content, "engine_ids", "purge_results"); bad != nil {
+			reply("hub_error", bad, nil)
+			return
+		}
 		reply("purge_reply", h.purge(content), nil)
 	case "resubmit_request":
+		if bad := requiredList(content, "msg_ids", "resubmit_task"); bad != nil {
+			if string(content["msg_ids"]) == "null" { // len(None) in ipyparallel
+				bad = errorContent("TypeError", "object of type 'NoneType' has no len()", "resubmit_task")
+			}
+			reply("hub_error", bad, nil)
+			return
+		}
 		reply("resubmit_reply", h.resubmit(content), nil)
 	case "load_request":
-		reply("load_reply", map[string]any{"status": "ok"}, nil)
+		if _, given := content["targets"]; !given {
+			reply("hub_error", keyError("targets", "check_load"), nil)
+			return
+		}
+		if c, ok := h.load(content["targets"]); ok {
+			reply("load_reply", c, nil)
+		} else {
+			reply("hub_error", c, nil)
+		}
 	case "shutdown_request":
 		reply("shutdown_reply", map[string]any{"status": "ok"}, nil)
 		h.c.reply(h.c.notifier, nil, "shutdown_notification", r.Header, nil, map[string]any{"status": "ok"}, nil)
 		h.c.log.Info("shutdown requested by a client")
 		h.c.loop.After(h.c.cfg.ShutdownLinger, h.c.loop.Stop)
-	case "become_dask_request", "stop_distributed_request":
-		reply(hdr.MsgType[:len(hdr.MsgType)-len("request")]+"reply", errorContent("NotImplementedError",
-			"this controller (ipcluster's Go ipcontroller) cannot become a dask scheduler; start ipyparallel's Python ipcontroller for Client.become_dask()",
-			hdr.MsgType), nil)
+	case "become_dask_request":
+		h.c.dask.become(content["scheduler_args"], func(c map[string]any) { reply("become_dask_reply", c, nil) })
+	case "stop_distributed_request":
+		h.c.dask.stop(func(c map[string]any) { reply("stop_distributed_reply", c, nil) })
 	default:
 		reply("hub_error", keyError("Bad Message Type: "+pyRepr(hdr.MsgType), "dispatch_query"), nil)
 	}
@@ -92,16 +123,15 @@ func nonNil(ids []string) []string {
 }
 
 // validateTargets turns a queue_request's targets (null = all, an int, an engine uuid, or a
-// list of those) into engine ids, with the IndexErrors of ipyparallel.
+// list of those) into engine ids, with the IndexErrors of ipyparallel: null is every
+// registered engine, possibly none (not an error: a client asks before engines come); an
+// explicit empty list is "No Engines Registered".
 func (h *hub) validateTargets(raw json.RawMessage) ([]int, map[string]any) {
 	var v any
 	if len(raw) > 0 {
 		json.Unmarshal(raw, &v)
 	}
 	if v == nil {
-		if len(h.engines) == 0 {
-			return nil, errorContent("IndexError", "No Engines Registered", "_validate_targets")
-		}
 		return h.ids(), nil
 	}
 	list, isList := v.([]any)
@@ -158,6 +188,39 @@ func (h *hub) queueStatus(content map[string]json.RawMessage) (out map[string]an
 		out["unassigned"] = h.unassigned.list()
 	} else {
 		out["unassigned"] = h.unassigned.len()
+	}
+	return out, true
+}
+
+// requiredList is the error ipyparallel's hub answers for a missing (KeyError) or null
+// (TypeError) list argument, or nil when the argument is there.
+func requiredList(content map[string]json.RawMessage, key, where string) map[string]any {
+	if _, given := content[key]; !given {
+		return keyError(key, where)
+	}
+	return nullList(content, key, where)
+}
+
+// nullList is the TypeError of iterating over None, for a list argument sent as null (an
+// absent one takes its default).
+func nullList(content map[string]json.RawMessage, key, where string) map[string]any {
+	if raw, given := content[key]; given && string(raw) == "null" {
+		return errorContent("TypeError", "'NoneType' object is not iterable", where)
+	}
+	return nil
+}
+
+// load answers load_request: each target's outstanding requests (direct and load-balanced).
+// (ipyparallel's hub keys them by bytes(id), which is a bug; ours by the id as queue_status.)
+func (h *hub) load(targets json.RawMessage) (map[string]any, bool) {
+	ids, errContent := h.validateTargets(targets)
+	if errContent != nil {
+		return errContent, false
+	}
+	out := map[string]any{"status": "ok"}
+	for _, id := range ids {
+		e := h.engines[id]
+		out[strconv.Itoa(id)] = e.queue.len() + e.tasks.len()
 	}
 	return out, true
 }
@@ -232,7 +295,9 @@ func dedupe(sorted []string) []string {
 // when asked for, their buffers.
 func (h *hub) dbQuery(content map[string]json.RawMessage) (any, [][]byte) {
 	var query map[string]any
-	if raw := content["query"]; len(raw) > 0 && string(raw) != "null" {
+	if raw := content["query"]; string(raw) == "null" { // query.items() in ipyparallel's DictDB
+		return errorContent("AttributeError", "'NoneType' object has no attribute 'items'", "db_query"), nil
+	} else if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &query); err != nil {
 			return errorContent("TypeError", "query must be a dict", "db_query"), nil
 		}
