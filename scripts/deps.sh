@@ -7,6 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   python3-ipyparallel python3-jupyter-client python3-zmq  # the reference: real Client, ipengine, ipcontroller
   python3-pytest                          # compatibility tests against the real Python Client
+  python3-distributed                     # dask: the scheduler the controller starts for Client.become_dask()
   procps                                  # ps/pgrep for the process-table checks in tests
   openmpi-bin                             # mpiexec: MPI-launched Go engines (ipengine --mpi) in the tests
   openssh-server openssh-client           # the test sshd (scripts/setup-sshd.sh); ssh/scp for ipyparallel's SSH launcher in make bench
