@@ -18,6 +18,9 @@ type Script struct {
 	Submit  []string     // argv
 	Stdin   bool         // the batch file goes to the submit command's standard input
 	JobName string
+	// NamedByTemplate: the user's template names the job itself (JobName is that name, which
+	// other jobs may share, so the job is never looked up by it).
+	NamedByTemplate bool
 }
 
 // Renderer is implemented by launchers that submit scripts: what Start would write and
@@ -77,7 +80,7 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	}
 	d := templates.Data{
 		Scheduler: row.Name, Role: string(req.Role), N: n, Elements: elements, PerElement: perElement,
-		Queue: o.Queue, Account: o.account(), Walltime: o.walltime(), Memory: o.Memory, Cores: o.Cores,
+		Queue: o.Queue, Account: o.account(), QoS: o.QoS, Options: o.Options, Walltime: o.walltime(), Memory: o.Memory, Cores: o.Cores,
 		JobName: name, ProfileDir: req.ProfileDir, ClusterID: req.ClusterID, WorkDir: req.WorkDir,
 		OutputFile: output, ExitFile: base + ".exit", Launch: row.Launch, Env: env,
 		Prologue: o.Prologue, Epilogue: o.Epilogue, Namespace: map[string]any{},
@@ -131,7 +134,13 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	if len(submit) == 0 {
 		submit = row.Submit
 	}
-	s.Submit, s.Stdin = submitArgv(submit, file, o.BatchTemplate != "" || o.TemplateFile != "", row, name)
+	userTemplate := o.BatchTemplate != "" || o.TemplateFile != ""
+	if userTemplate && row.NameDirective != "" {
+		if m := regexp.MustCompile(row.NameDirective).FindStringSubmatch(text); m != nil {
+			s.JobName, s.NamedByTemplate = m[1], true
+		}
+	}
+	s.Submit, s.Stdin = submitArgv(submit, file, userTemplate && !s.NamedByTemplate, row, name)
 	if row.Name == "winhpc" && o.Scheduler != "" {
 		s.Submit = append(s.Submit, "/scheduler:"+o.Scheduler)
 	}
@@ -140,15 +149,16 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 
 // submitArgv puts the file into the submit command ({file}, or appended for commands that
 // take it as an argument; none for LSF, which reads it on stdin), and names the job on the
-// command line when the template is the user's (so it still carries the cluster id).
-func submitArgv(cmd []string, file string, userTemplate bool, row Scheduler, name string) ([]string, bool) {
+// command line when asked (a user's template that does not name the job: so it still
+// carries the cluster id).
+func submitArgv(cmd []string, file string, nameIt bool, row Scheduler, name string) ([]string, bool) {
 	var argv []string
 	hasFile := false
 	for _, a := range cmd {
 		if strings.Contains(a, "{file}") {
 			hasFile = true
 			a = strings.ReplaceAll(a, "{file}", file)
-			if userTemplate {
+			if nameIt {
 				for _, na := range row.NameArgs {
 					argv = append(argv, strings.ReplaceAll(na, "{name}", name))
 				}

@@ -6,6 +6,7 @@ package templates
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,6 +25,9 @@ type Data struct {
 	PerElement int    // engines each element runs
 	Queue      string
 	Account    string
+	QoS        string // Slurm's quality of service
+	// Options are ipyparallel's Slurm "options" trait: free text for the user's template.
+	Options    string
 	Walltime   string
 	Memory     string
 	Cores      int
@@ -55,6 +59,15 @@ type Data struct {
 // ProgramAndArgs is the command, shell-quoted.
 func (d Data) ProgramAndArgs() string {
 	return ShellJoin(append([]string{d.Program}, d.Args...))
+}
+
+// EnvJSON is Env as a JSON object (ipyparallel's environment_json).
+func (d Data) EnvJSON() string {
+	data, err := json.Marshal(d.Env)
+	if err != nil || d.Env == nil {
+		return "{}"
+	}
+	return string(data)
 }
 
 // IndexRef is the shell expression of the element's index ("0" when not an array).
