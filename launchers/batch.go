@@ -135,7 +135,7 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 			return nil, fmt.Errorf("%s: write job script%s: %w", b.row.Title, on(r), err)
 		}
 	}
-	if err := b.stage(ctx, r, req); err != nil {
+	if err := b.stage(ctx, r, s); err != nil {
 		return nil, err
 	}
 	for _, idx := range job.Indexes { // left over from an earlier run of the same name
@@ -146,7 +146,7 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 	if s.Stdin {
 		stdin = []byte(s.Files[0].Text)
 	}
-	out, err := r.Run(ctx, s.Submit, b.row.SubmitEnv, stdin)
+	out, err := r.Run(ctx, s.Submit, s.SubmitEnv, stdin)
 	if err != nil {
 		b.cancelByName(r, s, o)
 		return nil, fmt.Errorf("%s submit: %w", b.row.Title, err)

@@ -9,14 +9,20 @@ import (
 	"strconv"
 	"strings"
 
+	"ipcluster/profiles"
 	"ipcluster/templates"
 )
 
 // Script is what a batch launcher submits: the files it writes and the submit command.
 type Script struct {
-	Files   []ScriptFile // the batch file first (a body script after it, for HTCondor and WinHPC)
-	Submit  []string     // argv
-	Stdin   bool         // the batch file goes to the submit command's standard input
+	Files     []ScriptFile      // the batch file first (a body script after it, for HTCondor and WinHPC)
+	Submit    []string          // argv
+	SubmitEnv map[string]string // added to the submit command's environment
+	Stdin     bool              // the batch file goes to the submit command's standard input
+	// Host is the login host where the files are written and the commands run ("" for this
+	// machine); Stage are the files copied to the same paths there first (those that exist).
+	Host    string
+	Stage   []string
 	JobName string
 	// NamedByTemplate: the user's template names the job itself (JobName is that name, which
 	// other jobs may share, so the job is never looked up by it).
@@ -143,6 +149,12 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	s.Submit, s.Stdin = submitArgv(submit, file, userTemplate && !s.NamedByTemplate, row, name)
 	if row.Name == "winhpc" && o.Scheduler != "" {
 		s.Submit = append(s.Submit, "/scheduler:"+o.Scheduler)
+	}
+	s.SubmitEnv = row.SubmitEnv
+	if s.Host = o.SSHHost; s.Host != "" && req.Role == Engines {
+		for _, role := range []string{"client", "engine"} {
+			s.Stage = append(s.Stage, profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role))
+		}
 	}
 	return s, nil
 }

@@ -73,18 +73,29 @@ func writeDryRun(w io.Writer, planned []cluster.Planned) {
 }
 
 func writeScript(w io.Writer, p cluster.Planned) {
-	for _, f := range p.Script.Files {
-		fmt.Fprintf(w, "# %s (%s): %s\n%s", p.Role, p.Launcher, f.Path, f.Text)
+	s := p.Script
+	where := ""
+	if s.Host != "" {
+		where = " on login host " + s.Host
+	}
+	for _, f := range s.Files {
+		fmt.Fprintf(w, "# %s (%s): %s%s\n%s", p.Role, p.Launcher, f.Path, where, f.Text)
 		if !strings.HasSuffix(f.Text, "\n") {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w)
 	}
-	submit := templates.ShellJoin(p.Script.Submit)
-	if p.Script.Stdin {
-		submit += " < " + templates.ShellQuote(p.Script.Files[0].Path)
+	for _, f := range s.Stage {
+		fmt.Fprintf(w, "# %s: copies %s to the same path%s (once the controller wrote it)\n", p.Role, f, where)
 	}
-	fmt.Fprintf(w, "# %s submit command:\n%s\n\n", p.Role, submit)
+	submit := templates.ShellJoin(s.Submit)
+	if len(s.SubmitEnv) > 0 {
+		submit = envText(s.SubmitEnv) + " " + submit
+	}
+	if s.Stdin {
+		submit += " < " + templates.ShellQuote(s.Files[0].Path)
+	}
+	fmt.Fprintf(w, "# %s submit command%s:\n%s\n\n", p.Role, where, submit)
 }
 
 func count(n int, one, many string) string {
