@@ -93,6 +93,7 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	}
 	if len(req.Command) > 0 {
 		d.Program, d.Args = req.Command[0], req.Command[1:]
+		d.CmdLen = len(req.Command) - len(clusterPart(req.Command)) // the cluster's arguments start at --profile-dir
 	}
 	if row.IndexVar != "" && (row.BodyFile || elements > 1) {
 		d.IndexVar = row.IndexVar

@@ -82,3 +82,19 @@ func TestUserTemplateJobName(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyTemplateProgram: {program} is the whole configured command (engine_cmd), as in
+// ipyparallel, and {program_args} the cluster's arguments after it.
+func TestLegacyTemplateProgram(t *testing.T) {
+	req := goldenRequest(launchers.Engines)
+	req.Command = append([]string{"/usr/bin/python3", "-m", "ipyparallel.engine"}, req.Command[1:]...)
+	opts := launchers.BatchOptions{BatchTemplate: "#!/bin/sh\n{program} | {program_args}\n"}
+	s, err := launchers.NewBatch(row(t, "pbs"), opts).(launchers.Renderer).Render(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "#!/bin/sh\n/usr/bin/python3 -m ipyparallel.engine | --profile-dir /home/user/.ipython/profile_default --cluster-id CID\n"
+	if got := s.Files[0].Text; got != want {
+		t.Errorf("rendered %q, want %q", got, want)
+	}
+}

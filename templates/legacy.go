@@ -12,9 +12,10 @@ import (
 // scheduler has them (empty when unset, where ipyparallel fails), with walltime, memory, cores
 // and job_name; then the namespace, which may override any of them.
 func LegacyVars(d Data) map[string]any {
+	cmd, args := d.CmdAndArgs()
 	vars := map[string]any{
 		"n": d.N, "queue": d.Queue, "profile_dir": d.ProfileDir, "cluster_id": d.ClusterID,
-		"program": ShellQuote(d.Program), "program_args": ShellJoin(d.Args), "program_and_args": d.ProgramAndArgs(),
+		"program": ShellJoin(cmd), "program_args": ShellJoin(args), "program_and_args": d.ProgramAndArgs(),
 		"output_file": d.OutputFile, "environment_json": d.EnvJSON(), "account": d.Account, "qos": d.QoS,
 		"timelimit": d.Walltime, "options": d.Options, "walltime": d.Walltime, "memory": d.Memory, "cores": d.Cores,
 		"job_name": d.JobName,

@@ -45,7 +45,10 @@ type Data struct {
 	// Program and Args are the command each engine (or the controller) runs.
 	Program string
 	Args    []string
-	Env     map[string]string
+	// CmdLen is how many words of Program and Args are the configured command (engine_cmd or
+	// controller_cmd: ipyparallel's {program}), the rest being its arguments ({program_args}).
+	CmdLen int
+	Env    map[string]string
 	// Directives are the scheduler's header lines, already spelled for it.
 	Directives []string
 	Prologue   []string
@@ -54,6 +57,14 @@ type Data struct {
 	ScriptFile string
 	// Namespace holds extra user variables (ipyparallel's namespace trait).
 	Namespace map[string]any
+}
+
+// CmdAndArgs splits the command line as ipyparallel does: the configured command (engine_cmd,
+// several words for ['python3', '-m', 'ipyparallel.engine']) and its arguments.
+func (d Data) CmdAndArgs() (cmd, args []string) {
+	all := append([]string{d.Program}, d.Args...)
+	k := min(max(d.CmdLen, 1), len(all))
+	return all[:k], all[k:]
 }
 
 // ProgramAndArgs is the command, shell-quoted.
