@@ -74,7 +74,7 @@ func sameSet(s string) string { return setIDs.ReplaceAllString(s, "${1}SETID") }
 func TestDryRunIsWhatBatchStartSubmits(t *testing.T) {
 	state := harness.FakeScheduler(t, "pbs")
 	e := newEnv(t)
-	e.writeConfig("c.PBSLauncher.queue = 'batch'\nc.PBSEngineSetLauncher.batch_template = '''#!/bin/sh\n#PBS -N mine\n#PBS -q {queue}\n#PBS -t 1-{n}\n{program_and_args}\n'''\n")
+	e.writeConfig("c.PBSLauncher.queue = 'batch'\nc.PBSEngineSetLauncher.batch_template = '''#!/bin/sh\n#PBS -N mine\n#PBS -q {queue}\n#PBS -t 1-{n}\n#PBS -j oe\n#PBS -o {output_file}\n{program_and_args}\n'''\n")
 	args := []string{"start", "-n", "2", "--engines=pbs", "--controller=pbs", "--cluster-id=same"}
 	dry := sameSet(e.mustIPCluster(append(args, "--dry-run")...))
 	e.mustIPCluster(append(args, "--daemonize")...)
