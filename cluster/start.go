@@ -222,18 +222,14 @@ func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s, ok := l.(launchers.Sizer); ok && c.sized && s.Size() > 0 {
-		n = s.Size()
-	}
-	setID := fmt.Sprintf("%d", time.Now().UnixNano()/1e6)
-	cmd := c.engineCommand()
+	setID := newSetID()
 	cl, err := client.Connect(ctx, client.Options{ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, ConnectTimeout: 10 * time.Second})
 	if err != nil {
 		return "", fmt.Errorf("connect to the controller: %w", err)
 	}
 	defer cl.Close()
 	before := len(cl.IDs())
-	h, err := l.Start(ctx, c.request(launchers.Engines, n, cmd, setID))
+	h, err := l.Start(ctx, c.engineRequest(l, n, setID))
 	if err != nil {
 		return "", fmt.Errorf("start engines: %w", err)
 	}

@@ -135,7 +135,7 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 			return nil, fmt.Errorf("%s: write job script%s: %w", b.row.Title, on(r), err)
 		}
 	}
-	if err := b.stage(ctx, r, req); err != nil {
+	if err := b.stage(ctx, r, s); err != nil {
 		return nil, err
 	}
 	for _, idx := range job.Indexes { // left over from an earlier run of the same name
@@ -146,9 +146,9 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 	if s.Stdin {
 		stdin = []byte(s.Files[0].Text)
 	}
-	out, err := r.Run(ctx, s.Submit, b.row.SubmitEnv, stdin)
+	out, err := r.Run(ctx, s.Submit, s.SubmitEnv, stdin)
 	if err != nil {
-		b.cancelByName(r, s.JobName, o)
+		b.cancelByName(r, s, o)
 		return nil, fmt.Errorf("%s submit: %w", b.row.Title, err)
 	}
 	re, group := b.row.jobIDRegexp(), b.row.JobIDGroup
@@ -160,7 +160,7 @@ func (b *batch) Start(ctx context.Context, req Request) (*Handle, error) {
 	}
 	m := re.FindStringSubmatch(out)
 	if m == nil || group >= len(m) || m[group] == "" {
-		b.cancelByName(r, s.JobName, o)
+		b.cancelByName(r, s, o)
 		return nil, fmt.Errorf("%s submit: no job id (%s) in the output of `%s`%s:\n%s", b.row.Title, re, strings.Join(s.Submit, " "), on(r), indent(out))
 	}
 	data, _ := json.Marshal(job)
@@ -205,10 +205,11 @@ func (b *batch) job(req Request, o BatchOptions, s *Script) batchJob {
 }
 
 // cancelByName cancels what a failed submission may have queued all the same, by its name.
-func (b *batch) cancelByName(r Runner, name string, o BatchOptions) {
-	if len(o.DeleteCommand) > 0 {
+func (b *batch) cancelByName(r Runner, s *Script, o BatchOptions) {
+	if len(o.DeleteCommand) > 0 || s.NamedByTemplate { // a user's name may be other jobs' too
 		return
 	}
+	name := s.JobName
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	named := func(cmd []string) []string {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"ipcluster/profiles"
 )
 
 // on names the login host in messages ("" on this machine).
@@ -17,16 +15,16 @@ func on(r Runner) string {
 	return " on login host " + r.Host()
 }
 
-// stage copies the engines' connection files to the same paths on the login host (by SFTP),
-// for login nodes that do not share this file system (where they do, the files are rewritten
-// in place with the same content). Files that do not exist here are left out: a controller
-// writes its own, and engines started with explicit connection info need none.
-func (b *batch) stage(ctx context.Context, r Runner, req Request) error {
-	if r.Host() == "" || req.Role != Engines {
+// stage copies the script's Stage files (the engines' connection files) to the same paths on
+// the login host (by SFTP), for login nodes that do not share this file system (where they
+// do, the files are rewritten in place with the same content). Files that do not exist here
+// are left out: a controller writes its own, and engines started with explicit connection
+// info need none.
+func (b *batch) stage(ctx context.Context, r Runner, s *Script) error {
+	if r.Host() == "" {
 		return nil
 	}
-	for _, role := range []string{"client", "engine"} {
-		f := profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role)
+	for _, f := range s.Stage {
 		if _, err := os.Stat(f); errors.Is(err, os.ErrNotExist) {
 			continue
 		}

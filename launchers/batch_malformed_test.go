@@ -68,7 +68,8 @@ export PYTHONPATH=$HOME/usr/local/lib/python2.7/site-packages
 `
 
 // TestIPyParallelDocsTemplate renders the template from ipyparallel's documentation and
-// submits it to the PBS fake: the job carries the cluster id on the command line (-N).
+// submits it to the PBS fake: the job keeps the name the template gives it (#PBS -N ipython),
+// as with ipyparallel, which names jobs in its default templates only.
 func TestIPyParallelDocsTemplate(t *testing.T) {
 	state := harness.FakeScheduler(t, "pbs")
 	dir := t.TempDir()
@@ -82,13 +83,13 @@ func TestIPyParallelDocsTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := s.Files[0].Text
-	for _, want := range []string{"#PBS -l nodes=2:ppn=4\n", "#PBS -q batch\n", "mpiexec -n 8 ipengine --profile-dir=" + dir + "\n"} {
+	for _, want := range []string{"#PBS -N ipython\n", "#PBS -l nodes=2:ppn=4\n", "#PBS -q batch\n", "mpiexec -n 8 ipengine --profile-dir=" + dir + "\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered template lacks %q:\n%s", want, text)
 		}
 	}
-	if got := strings.Join(s.Submit, " "); !strings.HasPrefix(got, "qsub -N ipengine-docs-1 ") {
-		t.Errorf("submit command %q does not name the job with the cluster id", got)
+	if got, want := strings.Join(s.Submit, " "), "qsub "+s.Files[0].Path; got != want {
+		t.Errorf("submit command %q, want %q: a -N there would override the template's own #PBS -N", got, want)
 	}
 	h, err := l.Start(context.Background(), req)
 	if err != nil {
@@ -96,6 +97,9 @@ func TestIPyParallelDocsTemplate(t *testing.T) {
 	}
 	if len(h.JobIDs) != 1 || !strings.HasSuffix(h.JobIDs[0], ".server") {
 		t.Errorf("job ids %v", h.JobIDs)
+	}
+	if live := harness.FakeJobsLive(t, state); len(live) != 1 || live[0] != "ipython" {
+		t.Errorf("the scheduler runs jobs named %q, want the template's name \"ipython\"", live)
 	}
 	if err := l.Stop(context.Background(), h); err != nil {
 		t.Fatal(err)

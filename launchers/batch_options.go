@@ -20,6 +20,7 @@ type BatchOptions struct {
 	Walltime        string            `config:"walltime" help:"time limit of each job: HH:MM:SS, D-HH:MM:SS, a Go duration (90m) or minutes"`
 	Timelimit       string            `config:"timelimit" help:"same as walltime (ipyparallel's Slurm name)"`
 	QoS             string            `config:"qos" help:"Slurm quality of service"`
+	Options         string            `config:"options" help:"free text for your template's {options} (ipyparallel's Slurm trait; the default templates do not use it: see extra_directives)"`
 	Memory          string            `config:"memory" help:"memory per engine (or for the controller), e.g. 4GB, 500MiB; written in the scheduler's unit"`
 	Cores           int               `config:"cores_per_engine" help:"cores for each engine (or the controller)"`
 	EnginesPerNode  int               `config:"engines_per_node" help:"engines each array element (node) runs; elements = ceil(n / engines_per_node)"`

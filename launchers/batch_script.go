@@ -9,15 +9,24 @@ import (
 	"strconv"
 	"strings"
 
+	"ipcluster/profiles"
 	"ipcluster/templates"
 )
 
 // Script is what a batch launcher submits: the files it writes and the submit command.
 type Script struct {
-	Files   []ScriptFile // the batch file first (a body script after it, for HTCondor and WinHPC)
-	Submit  []string     // argv
-	Stdin   bool         // the batch file goes to the submit command's standard input
+	Files     []ScriptFile      // the batch file first (a body script after it, for HTCondor and WinHPC)
+	Submit    []string          // argv
+	SubmitEnv map[string]string // added to the submit command's environment
+	Stdin     bool              // the batch file goes to the submit command's standard input
+	// Host is the login host where the files are written and the commands run ("" for this
+	// machine); Stage are the files copied to the same paths there first (those that exist).
+	Host    string
+	Stage   []string
 	JobName string
+	// NamedByTemplate: the user's template names the job itself (JobName is that name, which
+	// other jobs may share, so the job is never looked up by it).
+	NamedByTemplate bool
 }
 
 // Renderer is implemented by launchers that submit scripts: what Start would write and
@@ -77,13 +86,14 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	}
 	d := templates.Data{
 		Scheduler: row.Name, Role: string(req.Role), N: n, Elements: elements, PerElement: perElement,
-		Queue: o.Queue, Account: o.account(), Walltime: o.walltime(), Memory: o.Memory, Cores: o.Cores,
+		Queue: o.Queue, Account: o.account(), QoS: o.QoS, Options: o.Options, Walltime: o.walltime(), Memory: o.Memory, Cores: o.Cores,
 		JobName: name, ProfileDir: req.ProfileDir, ClusterID: req.ClusterID, WorkDir: req.WorkDir,
 		OutputFile: output, ExitFile: base + ".exit", Launch: row.Launch, Env: env,
 		Prologue: o.Prologue, Epilogue: o.Epilogue, Namespace: map[string]any{},
 	}
 	if len(req.Command) > 0 {
 		d.Program, d.Args = req.Command[0], req.Command[1:]
+		d.CmdLen = len(req.Command) - len(clusterPart(req.Command)) // the cluster's arguments start at --profile-dir
 	}
 	if row.IndexVar != "" && (row.BodyFile || elements > 1) {
 		d.IndexVar = row.IndexVar
@@ -131,24 +141,37 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 	if len(submit) == 0 {
 		submit = row.Submit
 	}
-	s.Submit, s.Stdin = submitArgv(submit, file, o.BatchTemplate != "" || o.TemplateFile != "", row, name)
+	userTemplate := o.BatchTemplate != "" || o.TemplateFile != ""
+	if userTemplate && row.NameDirective != "" {
+		if m := regexp.MustCompile(row.NameDirective).FindStringSubmatch(text); m != nil {
+			s.JobName, s.NamedByTemplate = m[1], true
+		}
+	}
+	s.Submit, s.Stdin = submitArgv(submit, file, userTemplate && !s.NamedByTemplate, row, name)
 	if row.Name == "winhpc" && o.Scheduler != "" {
 		s.Submit = append(s.Submit, "/scheduler:"+o.Scheduler)
+	}
+	s.SubmitEnv = row.SubmitEnv
+	if s.Host = o.SSHHost; s.Host != "" && req.Role == Engines {
+		for _, role := range []string{"client", "engine"} {
+			s.Stage = append(s.Stage, profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role))
+		}
 	}
 	return s, nil
 }
 
 // submitArgv puts the file into the submit command ({file}, or appended for commands that
 // take it as an argument; none for LSF, which reads it on stdin), and names the job on the
-// command line when the template is the user's (so it still carries the cluster id).
-func submitArgv(cmd []string, file string, userTemplate bool, row Scheduler, name string) ([]string, bool) {
+// command line when asked (a user's template that does not name the job: so it still
+// carries the cluster id).
+func submitArgv(cmd []string, file string, nameIt bool, row Scheduler, name string) ([]string, bool) {
 	var argv []string
 	hasFile := false
 	for _, a := range cmd {
 		if strings.Contains(a, "{file}") {
 			hasFile = true
 			a = strings.ReplaceAll(a, "{file}", file)
-			if userTemplate {
+			if nameIt {
 				for _, na := range row.NameArgs {
 					argv = append(argv, strings.ReplaceAll(na, "{name}", name))
 				}

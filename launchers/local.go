@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// commandLines turns a request into the argv of each process to start.
-type commandLines func(req Request) [][]string
+// commandLines turns a request into the command lines to start, each with its count.
+type commandLines func(req Request) []Run
 
 // local runs a request as processes on this machine: N engines (Local), or one mpiexec
 // that starts them (MPI). The two differ only in their command lines.
@@ -21,16 +21,12 @@ type local struct {
 
 // NewLocal is the Local launcher: one process per engine.
 func NewLocal() Launcher {
-	return &local{name: "local", procs: newProcesses(), lines: func(req Request) [][]string {
+	return &local{name: "local", procs: newProcesses(), lines: func(req Request) []Run {
 		n := req.N
 		if req.Role == Controller {
 			n = 1
 		}
-		out := make([][]string, n)
-		for i := range out {
-			out[i] = req.Command
-		}
-		return out
+		return []Run{{Count: n, Argv: req.Command, Env: req.Env}}
 	}}
 }
 
@@ -46,7 +42,7 @@ func NewMPI(opts MPIOptions) Launcher {
 	if len(opts.Cmd) == 0 {
 		opts.Cmd = []string{"mpiexec"}
 	}
-	return &local{name: "mpi", procs: newProcesses(), lines: func(req Request) [][]string {
+	return &local{name: "mpi", procs: newProcesses(), lines: func(req Request) []Run {
 		n := req.N
 		program := req.Command
 		if req.Role == Controller {
@@ -55,7 +51,7 @@ func NewMPI(opts MPIOptions) Launcher {
 			program = append(append([]string(nil), program...), "--mpi")
 		}
 		argv := append(append(append([]string(nil), opts.Cmd...), "-n", strconv.Itoa(n)), opts.Args...)
-		return [][]string{append(argv, program...)}
+		return []Run{{Count: 1, Argv: append(argv, program...), Env: req.Env}}
 	}}
 }
 
@@ -66,17 +62,22 @@ func (l *local) Start(ctx context.Context, req Request) (*Handle, error) {
 	if req.Role == Controller {
 		h.N = 1
 	}
-	for i, argv := range l.lines(req) {
-		out := filepath.Join(req.LogDir, logName(req, i))
-		p, err := l.procs.spawn(argv, req.Env, req.WorkDir, out)
-		if err != nil {
-			l.procs.stop(ctx, h.Processes) // nothing half-started is left behind
-			return nil, err
+	for _, run := range l.lines(req) {
+		for range run.Count {
+			out := filepath.Join(req.LogDir, logName(req, len(h.Processes)))
+			p, err := l.procs.spawn(run.Argv, run.Env, req.WorkDir, out)
+			if err != nil {
+				l.procs.stop(ctx, h.Processes) // nothing half-started is left behind
+				return nil, err
+			}
+			h.Processes = append(h.Processes, p)
 		}
-		h.Processes = append(h.Processes, p)
 	}
 	return h, nil
 }
+
+// Plan is what Start would run.
+func (l *local) Plan(ctx context.Context, req Request) ([]Run, error) { return l.lines(req), nil }
 
 func logName(req Request, i int) string {
 	if req.Role == Controller {

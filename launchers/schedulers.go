@@ -49,8 +49,12 @@ type Scheduler struct {
 	ArrayDirective string
 	// CancelByName cancels jobs by name ({name}), for a submission whose id could not be read.
 	CancelByName []string
-	// NameArgs go on the submit command line to name a job whose template is the user's.
+	// NameArgs go on the submit command line to name a job whose template is the user's and
+	// does not name it itself: a name given there would override the template's own.
 	NameArgs []string
+	// NameDirective finds the job name a script sets itself (group 1); ipyparallel names jobs
+	// in its default templates only, so a user's template keeps its name.
+	NameDirective string
 	// FindByName lists the ids of jobs named {name}, one a line (for schedulers whose cancel
 	// command cannot take a name).
 	FindByName []string
@@ -123,7 +127,8 @@ func Schedulers() []Scheduler {
 				"--mem-per-cpu={mem_per_cpu}", "--partition={queue}", "--account={account}", "--qos={qos}", "--time={walltime}",
 				"--output={output}", "--export=ALL"},
 			CancelByName: []string{"scancel", "--name={name}"},
-			NameArgs:     []string{"--job-name={name}"}, MemoryUnit: "slurm", WalltimeForm: "hms",
+			NameArgs:     []string{"--job-name={name}"}, NameDirective: `(?m)^#SBATCH[ \t]+(?:--job-name[= \t][ \t]*|-J[ \t]*)([^\s#]+)`,
+			MemoryUnit: "slurm", WalltimeForm: "hms",
 			List: []string{"squeue", "--noheader", "--me", "--format=%i|%j|%T"}, ListFields: []string{"id", "name", "state"},
 		},
 		pbs("pbs", "PBS (Torque)", "-t 1-{elements}", "PBS_ARRAYID", []string{"-l nodes=1:ppn={cores}", "-l mem={memory}"}),
@@ -145,7 +150,8 @@ func Schedulers() []Scheduler {
 			Directives: []string{"-N {name}", "-pe smp {cores}", "-l h_vmem={memory}", "-l h_rt={walltime}", "-q {queue}",
 				"-P {account}", "-j y", "-o {output}", "-V", "-S /bin/sh"},
 			CancelByName:   []string{"qdel", "{name}"},
-			ArrayDirective: "-t 1-{elements}", NameArgs: []string{"-N", "{name}"}, MemoryUnit: "sge", WalltimeForm: "hms",
+			ArrayDirective: "-t 1-{elements}", NameArgs: []string{"-N", "{name}"}, NameDirective: `(?m)^#\$[ \t]+-N[ \t]+([^\s#]+)`,
+			MemoryUnit: "sge", WalltimeForm: "hms",
 			List: []string{"qstat", "-r"},
 			// A job past h_rt (or h_cpu, h_vmem) gets SIGKILL from execd; qacct then says
 			// "failed 37 : qmaster enforced h_rt, h_cpu, or h_vmem limit", exit_status 137. The
@@ -179,8 +185,8 @@ func Schedulers() []Scheduler {
 			Prefix: "#BSUB",
 			Directives: []string{"-J {name}{array}", "-n {cores}", `-R "span[hosts=1]"{?cores}`, "-M {memory}", "-W {walltime}",
 				"-q {queue}", "-P {account}", "-o {output}", "-env all"},
-			CancelByName: []string{"bkill", "-J", "{name}"},
-			MemoryUnit:   "kb", WalltimeForm: "hm", SubmitEnv: map[string]string{"LSB_STDOUT_DIRECT": "Y"},
+			CancelByName: []string{"bkill", "-J", "{name}"}, NameDirective: `(?m)^#BSUB[ \t]+-J[ \t]+([^\s#\[]+)`,
+			MemoryUnit: "kb", WalltimeForm: "hm", SubmitEnv: map[string]string{"LSB_STDOUT_DIRECT": "Y"},
 			List: []string{"bjobs", "-noheader", "-o", "jobid job_name stat delimiter='|'"}, ListFields: []string{"id", "name", "state"},
 		},
 		{
@@ -188,8 +194,9 @@ func Schedulers() []Scheduler {
 			Submit: []string{"condor_submit", "{file}"}, Cancel: []string{"condor_rm"},
 			Status:      []string{"condor_q", "{ids}", "-af:t", "ClusterId", "JobStatus", "RemoteHost", "ExitCode", "HoldReason"},
 			JobIDRegexp: `submitted to cluster (\d+)\.`, JobIDGroup: 1, Parse: "delimited", Sep: "\t",
-			Fields:       []string{"id", "state", "hosts", "exit", "reason"},
-			CancelByName: []string{"condor_rm", "-constraint", `JobBatchName == "{name}"`},
+			Fields:        []string{"id", "state", "hosts", "exit", "reason"},
+			CancelByName:  []string{"condor_rm", "-constraint", `JobBatchName == "{name}"`},
+			NameDirective: `(?im)^[ \t]*batch_name[ \t]*=[ \t]*(\S+)`,
 			States: map[string]StateInfo{
 				"1": {Pending, "idle"}, "5": {Pending, "held"}, "7": {Pending, "suspended"},
 				"2": {Running, ""}, "6": {Running, "transferring output"},
@@ -215,7 +222,8 @@ func Schedulers() []Scheduler {
 				"Finished": {Done, ""}, "Failed": {Failed, "non-zero exit"}, "Canceled": {Failed, "cancelled"},
 			},
 			FindByName: []string{"job", "list", "/jobname:{name}", "/format:list"}, FindIDRegexp: `(?m)^Id\s*:\s*(\d+)`,
-			Template: "winhpc", Ext: ".xml", BodyFile: true, IndexVar: "1",
+			NameDirective: `<Job\b[^>]*\sName="([^"]+)"`,
+			Template:      "winhpc", Ext: ".xml", BodyFile: true, IndexVar: "1",
 			Directives: []string{`Project="{account}"`, `NodeGroups="{queue}"`, `MinMemory="{memory}"`, `MinCores="{cores}"`, `RuntimeSeconds="{walltime}"`},
 			MemoryUnit: "mb", WalltimeForm: "s",
 		},
@@ -239,7 +247,7 @@ func pbs(name, title, array, index string, resources []string) Scheduler {
 		},
 		Template: name, Ext: ".sh", IndexVar: index,
 		Prefix: "#PBS", Directives: dirs, ArrayDirective: array,
-		NameArgs: []string{"-N", "{name}"}, MemoryUnit: "pbs", WalltimeForm: "hms",
+		NameArgs: []string{"-N", "{name}"}, NameDirective: `(?m)^#PBS[ \t]+-N[ \t]+([^\s#]+)`, MemoryUnit: "pbs", WalltimeForm: "hms",
 		FindByName: []string{"qselect", "-N", "{name}"}, List: []string{"qstat", "-f"},
 	}
 }

@@ -216,35 +216,82 @@ func (l *sshLauncher) pool(c remote.Options) *remote.Pool {
 	return p
 }
 
+// setup is what Start does for a request, decided before connecting anywhere: the hosts and
+// their command lines, the files to send to each and the files to fetch back.
+type setup struct {
+	opts  SSHOptions
+	conn  remote.Options
+	plans []hostPlan
+	send  []FilePair // To "" means the remote security/ directory of each host
+	fetch []FilePair
+}
+
+func (l *sshLauncher) setup(req Request) (setup, error) {
+	o := l.opts[req.Role]
+	conn, err := o.connOptions()
+	if err != nil {
+		return setup{}, err
+	}
+	plans, err := l.plan(req, o)
+	if err != nil {
+		return setup{}, err
+	}
+	s := setup{opts: o, conn: conn, plans: plans, send: o.ToSend}
+	if s.send == nil && req.Role == Engines {
+		for _, role := range []string{"client", "engine"} {
+			s.send = append(s.send, FilePair{profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role), ""})
+		}
+	}
+	if req.Role == Controller {
+		s.fetch = o.ToFetch
+		if s.fetch == nil {
+			for _, role := range []string{"client", "engine"} {
+				local := profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role)
+				s.fetch = append(s.fetch, FilePair{path.Join(plans[0].rpd, "security", filepath.Base(local)), local})
+			}
+		}
+	}
+	return s, nil
+}
+
+// sendTo is where a file to send goes on the host of p.
+func sendTo(f FilePair, p hostPlan) string {
+	if f.To != "" {
+		return f.To
+	}
+	return path.Join(p.rpd, "security", filepath.Base(f.From))
+}
+
+// Plan is what Start would do on each host: the command line (run count times there, each
+// process detached with its output in the remote log/ directory), the files sent first and,
+// for a controller, the files fetched back.
+func (l *sshLauncher) Plan(ctx context.Context, req Request) ([]Run, error) {
+	s, err := l.setup(req)
+	if err != nil {
+		return nil, err
+	}
+	var out []Run
+	for _, p := range s.plans {
+		run := Run{Host: p.host, Count: p.n, Argv: p.hostArgv(), Fetch: s.fetch}
+		for _, f := range s.send {
+			run.Send = append(run.Send, FilePair{f.From, sendTo(f, p)})
+		}
+		out = append(out, run)
+	}
+	return out, nil
+}
+
 // Start connects to every host at once (at most max_parallel), sends the files, starts the
 // processes detached and records their pids. If any host fails, what started on the others
 // is stopped and every host's error is returned.
 func (l *sshLauncher) Start(ctx context.Context, req Request) (*Handle, error) {
-	o := l.opts[req.Role]
-	conn, err := o.connOptions()
+	s, err := l.setup(req)
 	if err != nil {
 		return nil, err
 	}
-	plans, err := l.plan(req, o)
-	if err != nil {
-		return nil, err
-	}
-	d := sshData{Conn: conn, StopTimeout: o.StopTimeout.Seconds(), CommandTimeout: o.CommandTimeout.Seconds(), RemoteProfileDir: plans[0].rpd}
-	send := o.ToSend
-	if send == nil && req.Role == Engines {
-		for _, role := range []string{"client", "engine"} {
-			send = append(send, FilePair{profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role), ""})
-		}
-	}
-	if req.Role == Controller {
-		d.Fetch = o.ToFetch
-		if d.Fetch == nil {
-			for _, role := range []string{"client", "engine"} {
-				local := profiles.ConnectionFile(req.ProfileDir, req.ClusterID, role)
-				d.Fetch = append(d.Fetch, FilePair{path.Join(plans[0].rpd, "security", filepath.Base(local)), local})
-			}
-		}
-	}
+	o, plans := s.opts, s.plans
+	d := sshData{Conn: s.conn, StopTimeout: o.StopTimeout.Seconds(), CommandTimeout: o.CommandTimeout.Seconds(), RemoteProfileDir: plans[0].rpd,
+		Fetch: s.fetch}
 	h := &Handle{Launcher: l.Name(), Role: req.Role}
 	for i := range plans {
 		plans[i].first = len(h.Processes)
@@ -257,7 +304,7 @@ func (l *sshLauncher) Start(ctx context.Context, req Request) (*Handle, error) {
 	if h.Data, err = json.Marshal(d); err != nil {
 		return nil, err
 	}
-	pool := l.pool(conn)
+	pool := l.pool(s.conn)
 	err = remote.ForEach(ctx, plans, o.MaxParallel, func(ctx context.Context, p hostPlan) error {
 		ctx, cancel := d.commandContext(ctx)
 		defer cancel()
@@ -265,12 +312,8 @@ func (l *sshLauncher) Start(ctx context.Context, req Request) (*Handle, error) {
 		if err != nil {
 			return err
 		}
-		for _, f := range send {
-			to := f.To
-			if to == "" {
-				to = path.Join(p.rpd, "security", filepath.Base(f.From))
-			}
-			if err := c.Put(ctx, f.From, to, 0o600, 0o700); err != nil {
+		for _, f := range s.send {
+			if err := c.Put(ctx, f.From, sendTo(f, p), 0o600, 0o700); err != nil {
 				return err
 			}
 		}

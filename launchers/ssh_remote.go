@@ -51,6 +51,21 @@ func (d sshData) stopTimeout() time.Duration {
 	return time.Duration(d.StopTimeout * float64(time.Second))
 }
 
+// hostArgv is the command line each process of p runs on its host: env with the request's
+// variables, then the program and its arguments.
+func (p hostPlan) hostArgv() []string {
+	argv := []string{"env"}
+	keys := make([]string, 0, len(p.env))
+	for k := range p.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		argv = append(argv, k+"="+p.env[k])
+	}
+	return append(argv, p.argv...)
+}
+
 // startOnHost starts the plan's processes in one session and fills in their pids.
 func startOnHost(ctx context.Context, c *remote.Client, p hostPlan, procs []Process) error {
 	var b strings.Builder
@@ -61,16 +76,7 @@ func startOnHost(ctx context.Context, c *remote.Client, p hostPlan, procs []Proc
 	for dir := range dirs {
 		fmt.Fprintf(&b, "mkdir -p %s || exit 1\n", remote.Quote(dir))
 	}
-	argv := []string{"env"}
-	keys := make([]string, 0, len(p.env))
-	for k := range p.env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		argv = append(argv, k+"="+p.env[k])
-	}
-	argv = append(argv, p.argv...)
+	argv := p.hostArgv()
 	for _, pr := range procs {
 		fmt.Fprintf(&b, "rm -f %s\nsetsid sh -c %s ipp-wrap %s %s >%s 2>&1 </dev/null &\n",
 			remote.Quote(exitFile(pr)), remote.Quote(wrapper), remote.Quote(exitFile(pr)), remote.Join(argv), remote.Quote(pr.Output))

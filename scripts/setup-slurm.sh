@@ -28,7 +28,10 @@ chown munge:munge /run/munge /var/log/munge /var/lib/munge; chmod 0755 /run/mung
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   [ -f /run/munge/munged.pid ] && stop_pidfile /run/munge/munged.pid
   rm -f /run/munge/munge.socket.2*
-  runuser -u munge -- /usr/sbin/munged   # forks; writes /run/munge/munged.pid
+  # forks; writes /run/munge/munged.pid. munged keeps the descriptors it inherits: close the
+  # ones above 2, or it holds the lock of the `flock /tmp/ipp-heavy.lock` that ran the tests
+  # for as long as it lives, and every later heavy test run waits forever.
+  runuser -u munge -- /usr/sbin/munged 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
   wait_for 10 sh -c 'munge -n | unmunge'
 fi
 cp /run/munge/munged.pid "$SLURM_DIR/munged.pid"

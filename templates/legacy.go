@@ -6,15 +6,19 @@ import (
 	"strings"
 )
 
-// LegacyVars are the variables ipyparallel gives a batch template: n, queue, profile_dir,
-// cluster_id, program, program_args, program_and_args, output_file, environment_json,
-// account, qos, timelimit (empty when unset, where ipyparallel fails), then the namespace.
+// LegacyVars are the variables ipyparallel (7.1 and 9.x) gives a batch template: n, queue,
+// profile_dir, cluster_id, output_file, program, program_args, program_and_args,
+// environment_json, and its Slurm launcher's account, qos, timelimit and options; here every
+// scheduler has them (empty when unset, where ipyparallel fails), with walltime, memory, cores
+// and job_name; then the namespace, which may override any of them.
 func LegacyVars(d Data) map[string]any {
+	cmd, args := d.CmdAndArgs()
 	vars := map[string]any{
 		"n": d.N, "queue": d.Queue, "profile_dir": d.ProfileDir, "cluster_id": d.ClusterID,
-		"program": ShellQuote(d.Program), "program_args": ShellJoin(d.Args), "program_and_args": d.ProgramAndArgs(),
-		"output_file": d.OutputFile, "account": d.Account, "timelimit": d.Walltime, "walltime": d.Walltime,
-		"memory": d.Memory, "cores": d.Cores, "job_name": d.JobName, "qos": "", "options": "",
+		"program": ShellJoin(cmd), "program_args": ShellJoin(args), "program_and_args": d.ProgramAndArgs(),
+		"output_file": d.OutputFile, "environment_json": d.EnvJSON(), "account": d.Account, "qos": d.QoS,
+		"timelimit": d.Walltime, "options": d.Options, "walltime": d.Walltime, "memory": d.Memory, "cores": d.Cores,
+		"job_name": d.JobName,
 	}
 	for k, v := range d.Namespace {
 		vars[k] = v

@@ -6,6 +6,7 @@ package templates
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,6 +25,9 @@ type Data struct {
 	PerElement int    // engines each element runs
 	Queue      string
 	Account    string
+	QoS        string // Slurm's quality of service
+	// Options are ipyparallel's Slurm "options" trait: free text for the user's template.
+	Options    string
 	Walltime   string
 	Memory     string
 	Cores      int
@@ -41,7 +45,10 @@ type Data struct {
 	// Program and Args are the command each engine (or the controller) runs.
 	Program string
 	Args    []string
-	Env     map[string]string
+	// CmdLen is how many words of Program and Args are the configured command (engine_cmd or
+	// controller_cmd: ipyparallel's {program}), the rest being its arguments ({program_args}).
+	CmdLen int
+	Env    map[string]string
 	// Directives are the scheduler's header lines, already spelled for it.
 	Directives []string
 	Prologue   []string
@@ -52,9 +59,26 @@ type Data struct {
 	Namespace map[string]any
 }
 
+// CmdAndArgs splits the command line as ipyparallel does: the configured command (engine_cmd,
+// several words for ['python3', '-m', 'ipyparallel.engine']) and its arguments.
+func (d Data) CmdAndArgs() (cmd, args []string) {
+	all := append([]string{d.Program}, d.Args...)
+	k := min(max(d.CmdLen, 1), len(all))
+	return all[:k], all[k:]
+}
+
 // ProgramAndArgs is the command, shell-quoted.
 func (d Data) ProgramAndArgs() string {
 	return ShellJoin(append([]string{d.Program}, d.Args...))
+}
+
+// EnvJSON is Env as a JSON object (ipyparallel's environment_json).
+func (d Data) EnvJSON() string {
+	data, err := json.Marshal(d.Env)
+	if err != nil || d.Env == nil {
+		return "{}"
+	}
+	return string(data)
 }
 
 // IndexRef is the shell expression of the element's index ("0" when not an array).

@@ -7,6 +7,9 @@ The tools print what the real ones print, keep their jobs in $FAKESCHED_DIR, run
 (every array element, with its index variables and the submitting environment) in the
 background on this host, write its output files and honour cancel and signals.
 
+Each job records what its submit command was given (submit_argv, and the script's text), so
+that tests can compare a dry run with what a real start submitted.
+
 FAKESCHED_MISBEHAVE=noid|error|exit makes the submit command misbehave: submit but print no
 job id; print an error message, submit nothing and exit 0; submit, print an error and exit 1.
 """
@@ -170,6 +173,11 @@ ERRORS = {
 }
 
 
+def submission(script):
+    """What a submit command was given, kept in the job so tests can compare it with the dry run."""
+    return {"submit_argv": [os.path.basename(sys.argv[0])] + sys.argv[1:], "script": script}
+
+
 def spawn_runner(num):
     subprocess.Popen([sys.executable, os.path.abspath(__file__), "--run", SCHED, str(num)], start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
@@ -206,6 +214,7 @@ def qsub(argv):
             job = {"num": store_num, "sched": SCHED, "id": jid, "name": name, "queue": base["PBS_QUEUE"], "array": bool(arr),
                    "output": out, "error": err, "env": env, "cwd": os.environ.get("HOME", "/"), "submitted": time.time(),
                    "cancelled": None, "elements": []}
+            job.update(submission(text))
             for i in idx:
                 e = {}
                 if i is None:
@@ -260,6 +269,7 @@ def bsub(argv):
                    "output": out or os.devnull, "error": err or os.devnull, "env": env, "cwd": cwd, "submitted": time.time(),
                    "cancelled": None, "elements": [{"index": i, "argv": run, "env": {"LSB_JOBINDEX": str(i)}, "state": "Q", "pid": 0,
                                                     "exit": None} for i in idx]}
+            job.update(submission(text))
             store.save(job)
             spawn_runner(num)
             return num
@@ -305,6 +315,7 @@ def condor_submit(argv):
             job = {"num": num, "sched": SCHED, "id": str(num), "name": desc.get("batch_name", "ID: %d" % num), "queue": "",
                    "array": queue_n > 1, "output": None, "error": None, "env": env, "cwd": cwd, "submitted": time.time(),
                    "cancelled": None, "elements": els, "log": sub(desc.get("log"), 0)}
+            job.update(submission(open(files[0]).read()))
             store.save(job)
             spawn_runner(num)
             return num
@@ -341,6 +352,7 @@ def winhpc_submit(args):
             job = {"num": num, "sched": SCHED, "id": str(num), "name": root.get("Name", ""), "queue": "", "array": False,
                    "output": None, "error": None, "env": minimal_env({}), "cwd": "/", "submitted": time.time(), "cancelled": None,
                    "elements": els}
+            job.update(submission(open(jobfile).read()))
             store.save(job)
             spawn_runner(num)
             return num
