@@ -17,11 +17,10 @@ import (
 // is attached to through the profile's engine connection file: a new cluster file records
 // the engines ipcluster starts, marked as beside an external controller, so that
 // `ipcluster list` shows them and `ipcluster stop` stops them and never that controller.
+//
+// Unless told otherwise (engine_kind, engine_cmd), the new engines are of the kind the
+// cluster's engines already are.
 func Attach(ctx context.Context, opts Options) (*Cluster, error) {
-	if _, err := opts.ChooseEngine(); err != nil {
-		return nil, err
-	}
-	opts.setDefaults()
 	f, err := Load(opts.ProfileDir, opts.ClusterID, opts.Launchers)
 	if errors.Is(err, ErrNotRunning) {
 		if f, err = externalFile(opts); err != nil {
@@ -31,6 +30,13 @@ func Attach(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.engine == nil && opts.EngineKind == "" && len(opts.EngineCmd) == 0 {
+		opts.EngineKind, opts.inheritedKind = f.engineKind(), f.engineKind() != ""
+	}
+	if _, err := opts.ChooseEngine(); err != nil {
+		return nil, err
+	}
+	opts.setDefaults()
 	if running, _ := f.controllerRunning(ctx, opts.Launchers); !running {
 		return nil, fmt.Errorf("%w: the controller of %s is not running", ErrNotRunning, f.Path())
 	}

@@ -62,6 +62,9 @@ func (o *Options) ChooseEngine() (EngineChoice, error) {
 	if err != nil {
 		return choice, err
 	}
+	if o.inheritedKind && !choice.Configured {
+		choice.Why = strings.Replace(choice.Why, "engine_kind "+o.EngineKind, "the kind of the cluster's engines", 1)
+	}
 	o.engine, o.EngineCmd = &choice, choice.Command
 	return choice, nil
 }
@@ -97,6 +100,20 @@ func chooseEngine(kind string, engineCmd []string) (EngineChoice, error) {
 		return goEngine, nil
 	}
 	return pythonEngine(py, "auto: "+py+" imports ipyparallel"+version(py)), nil
+}
+
+// engineKind is the kind of all the engine sets the file records, or "" if they differ or
+// are not known.
+func (f *File) engineKind() string {
+	kind := ""
+	for id := range f.Engines.Sets {
+		k := f.Engines.Kinds[id]
+		if k == "" || kind != "" && k != kind {
+			return ""
+		}
+		kind = k
+	}
+	return kind
 }
 
 func pythonEngine(py, why string) EngineChoice {

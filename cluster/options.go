@@ -34,7 +34,8 @@ type Options struct {
 	Log               *slog.Logger
 	Progress          func(Progress) // called on every change while starting
 
-	engine *EngineChoice // made by ChooseEngine
+	engine        *EngineChoice // made by ChooseEngine
+	inheritedKind bool          // EngineKind is that of the cluster's engines (Attach)
 }
 
 func (o *Options) setDefaults() {

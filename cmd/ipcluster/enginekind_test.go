@@ -190,3 +190,15 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// `ipcluster engines` without a kind adds engines of the kind the cluster already has.
+func TestEnginesJoinOfTheClusterKind(t *testing.T) {
+	requirePythonEngine(t) // so that auto alone would have chosen Python engines
+	e := newEnv(t)
+	e.mustIPCluster("start", "-n", "1", "--engine-kind=go", "--daemonize")
+	out := e.mustIPCluster("engines", "-n", "1")
+	if !strings.Contains(out, "engines: Go engine (the kind of the cluster's engines)") {
+		t.Fatalf("engines did not follow the cluster's kind:\n%s", out)
+	}
+	e.mustIPCluster("stop")
+}

@@ -92,15 +92,15 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 		return opts, err
 	}
 	opts.ControllerArgs = append(opts.ControllerArgs, c.Args().Slice()...)
-	if _, err := opts.ChooseEngine(); err != nil { // before anything starts
-		return opts, err
-	}
 	return opts, nil
 }
 
 func start(c *cli.Context) error {
 	opts, err := clusterOptions(c)
 	if err != nil {
+		return err
+	}
+	if _, err := opts.ChooseEngine(); err != nil { // a bad engine kind: before anything starts
 		return err
 	}
 	ctx, stop := signalContext()
