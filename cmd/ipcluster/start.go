@@ -36,7 +36,8 @@ func startFlags() []cli.Flag {
 // engineKindFlag chooses between ipyparallel's Python engine and the Go engine.
 func engineKindFlag() cli.Flag {
 	return &cli.StringFlag{Name: "engine-kind", Usage: "engines to start: python (ipyparallel's: runs Python functions), go (runs shell " +
-		"commands), or auto (default, or c.Cluster.engine_kind): python when a python3 that imports ipyparallel is found " +
+		"commands), or auto (default, or c.Cluster.engine_kind; for ipcluster engines: the kind of the cluster's engines): " +
+		"python when a python3 that imports ipyparallel is found " +
 		"($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go. c.EngineLauncher.engine_cmd overrides it"}
 }
 
