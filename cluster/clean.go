@@ -18,14 +18,21 @@ func Clean(ctx context.Context, profileDir string, force bool, reg *launchers.Re
 	if err != nil {
 		return err
 	}
+	keep := map[string]bool{} // connection files of running controllers ipcluster did not start
 	for _, p := range paths {
 		f, err := ReadFile(p)
 		if err != nil { // unreadable: nothing can be stopped through it
 			os.Remove(p)
 			continue
 		}
-		if running, _ := f.controllerRunning(ctx, reg); running && !force {
+		running, _ := f.controllerRunning(ctx, reg)
+		if running && !force {
 			return fmt.Errorf("cluster %q in %s is running: stop it first, or use --force", f.Cluster.ClusterID, profileDir)
+		}
+		if running && f.Cluster.ExternalController {
+			for _, role := range []string{"client", "engine"} {
+				keep[profiles.ConnectionFile(f.Cluster.ProfileDir, f.Cluster.ClusterID, role)] = true
+			}
 		}
 		if err := stopFile(ctx, f, reg); err != nil {
 			return err
@@ -34,6 +41,9 @@ func Clean(ctx context.Context, profileDir string, force bool, reg *launchers.Re
 	logs, _ := filepath.Glob(filepath.Join(profiles.Dir(profileDir).Log(), "*"))
 	conns, _ := filepath.Glob(filepath.Join(profiles.Dir(profileDir).Security(), "ipcontroller-*.json"))
 	for _, p := range append(logs, conns...) {
+		if keep[p] {
+			continue
+		}
 		if err := os.RemoveAll(p); err != nil {
 			return fmt.Errorf("clean %s: %w", profileDir, err)
 		}

@@ -18,6 +18,7 @@ type ClusterSettings struct {
 	ControllerLocation string        `config:"controller_location" help:"controller host name written into the connection files"`
 	Delay              float64       `config:"delay" help:"seconds between the controller being up and starting engines"`
 	EngineTimeout      time.Duration `config:"engine_timeout" help:"seconds to wait for the engines to register"`
+	EngineKind         string        `config:"engine_kind" help:"engines to start: 'python' (ipyparallel's engine: runs Python functions), 'go' (the Go ipengine: runs shell commands), or 'auto': python when this machine has a python3 that imports ipyparallel ($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go; engine_cmd overrides it"`
 }
 
 // ControllerSettings are the ControllerLauncher options.
@@ -40,12 +41,16 @@ var clusterChain = profiles.Chain{{"Cluster", "IPClusterEngines", "IPClusterStar
 // chains: c.EngineLauncher.engine_cmd applies to every engine launcher,
 // c.MPIEngineSetLauncher.engine_cmd only to MPI engines.
 func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
-	cs := ClusterSettings{N: opts.N, EngineLauncher: opts.EngineLauncher, ControllerLauncher: opts.ControllerLauncher, Delay: opts.Delay}
+	cs := ClusterSettings{N: opts.N, EngineLauncher: opts.EngineLauncher, ControllerLauncher: opts.ControllerLauncher, Delay: opts.Delay, EngineKind: opts.EngineKind}
 	if err := cfg.Decode(clusterChain, &cs); err != nil {
 		return err
 	}
 	opts.N, opts.EngineLauncher, opts.ControllerLauncher = cs.N, cs.EngineLauncher, cs.ControllerLauncher
 	opts.ControllerIP, opts.ControllerLocation, opts.Delay = cs.ControllerIP, cs.ControllerLocation, cs.Delay
+	if err := CheckEngineKind(cs.EngineKind); err != nil {
+		return err
+	}
+	opts.EngineKind = cs.EngineKind
 	if cs.EngineTimeout > 0 {
 		opts.EngineTimeout = cs.EngineTimeout
 	}
@@ -102,7 +107,7 @@ func (s configSettings) Decode(classes []string, into any) error {
 // defaults), in the order `ipcluster profile create` writes them.
 func Documented(reg *launchers.Registry) []ClassOptions {
 	out := []ClassOptions{
-		{"Cluster", &ClusterSettings{N: 4, EngineLauncher: "local", ControllerLauncher: "local", EngineTimeout: 60 * time.Second}},
+		{"Cluster", &ClusterSettings{N: 4, EngineLauncher: "local", ControllerLauncher: "local", EngineTimeout: 60 * time.Second, EngineKind: EngineAuto}},
 		{"ControllerLauncher", &ControllerSettings{}},
 		{"EngineLauncher", &EngineSettings{}},
 	}

@@ -35,6 +35,9 @@ type Settings struct {
 	Delay              float64  `json:"delay"`
 	Class              string   `json:"class"`
 	PID                int      `json:"ipcluster_pid,omitempty"` // the ipcluster that started it (0 once daemonized)
+	// ExternalController: the controller was started by someone else (`ipcontroller` by
+	// hand, then `ipcluster engines`); ipcluster stops only the engines it started.
+	ExternalController bool `json:"external_controller,omitempty"`
 }
 
 // LauncherState is a controller or engine set: the launcher's name and what it started.
@@ -47,6 +50,7 @@ type LauncherState struct {
 type EngineSets struct {
 	Class string                       `json:"class"`
 	Sets  map[string]*launchers.Handle `json:"sets"`
+	Kinds map[string]string            `json:"engine_kinds,omitempty"` // set id -> go or python, when known
 }
 
 // FilePath is the cluster file of a cluster in a profile.

@@ -21,7 +21,8 @@ type Options struct {
 	ControllerLocation string
 	ControllerCmd      []string // default: ipcontroller beside ipcluster
 	ControllerArgs     []string
-	EngineCmd          []string // default: ipengine beside ipcluster
+	EngineCmd          []string // default: chosen by EngineKind (see ChooseEngine)
+	EngineKind         string   // auto (default), go or python
 	EngineArgs         []string
 	Delay              float64 // seconds between the controller being up and starting engines
 	WorkDir            string
@@ -32,6 +33,9 @@ type Options struct {
 	Settings          launchers.Settings // launcher options from the configuration
 	Log               *slog.Logger
 	Progress          func(Progress) // called on every change while starting
+
+	engine        *EngineChoice // made by ChooseEngine
+	inheritedKind bool          // EngineKind is that of the cluster's engines (Attach)
 }
 
 func (o *Options) setDefaults() {
@@ -62,8 +66,10 @@ func (o *Options) setDefaults() {
 	if len(o.ControllerCmd) == 0 {
 		o.ControllerCmd = []string{Sibling("ipcontroller")}
 	}
-	if len(o.EngineCmd) == 0 {
-		o.EngineCmd = []string{Sibling("ipengine")}
+	if len(o.EngineCmd) == 0 { // callers that did not call ChooseEngine (Start and Attach do)
+		if _, err := o.ChooseEngine(); err != nil {
+			o.EngineCmd = []string{Sibling("ipengine")}
+		}
 	}
 }
 
@@ -81,7 +87,8 @@ func Sibling(name string) string {
 
 // Progress is a snapshot while a cluster starts.
 type Progress struct {
-	Step       string // "controller", "engines", "ready"
+	Step       string // "controller", "engine-kind" (Note says which engine and why), "engines", "ready"
+	Note       string
 	Controller launchers.State
 	Engines    launchers.State
 	Registered int

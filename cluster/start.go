@@ -36,6 +36,9 @@ func (c *Cluster) File() *File { return c.file }
 // everything started so far is stopped and the cluster file removed.
 func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	sized := opts.N <= 0
+	if _, err := opts.ChooseEngine(); err != nil {
+		return nil, err
+	}
 	opts.setDefaults()
 	dir := profiles.Dir(opts.ProfileDir)
 	if err := dir.Ensure(); err != nil {
@@ -44,6 +47,10 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	path := FilePath(opts.ProfileDir, opts.ClusterID)
 	if old, err := ReadFile(path); err == nil {
 		if running, _ := old.controllerRunning(ctx, opts.Launchers); running {
+			if old.Cluster.ExternalController {
+				return nil, fmt.Errorf("%w: %s has engines beside a controller ipcluster did not start (add engines with `ipcluster engines`, "+
+					"or stop them with `ipcluster stop` and the controller yourself)", ErrAlreadyRunning, path)
+			}
 			return nil, fmt.Errorf("%w: %s (stop it with `ipcluster stop`)", ErrAlreadyRunning, path)
 		}
 		opts.Log.Warn("removing the file of a cluster that is no longer running", "file", path)
@@ -222,27 +229,62 @@ func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	choice, err := c.opts.ChooseEngine()
+	if err != nil {
+		return "", err
+	}
 	setID := newSetID()
+	req := c.engineRequest(l, n, setID) // after the choice: the command depends on it
+	c.opts.Progress(Progress{Step: "engine-kind", Note: choice.String(), Requested: req.N})
 	cl, err := client.Connect(ctx, client.Options{ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, ConnectTimeout: 10 * time.Second})
 	if err != nil {
 		return "", fmt.Errorf("connect to the controller: %w", err)
 	}
 	defer cl.Close()
 	before := len(cl.IDs())
-	h, err := l.Start(ctx, c.engineRequest(l, n, setID))
+	h, err := l.Start(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("start engines: %w", err)
 	}
 	c.engines[setID] = l
 	c.file.Engines.Class = l.Name()
 	c.file.Engines.Sets[setID] = h
+	if choice.Kind != "" {
+		if c.file.Engines.Kinds == nil {
+			c.file.Engines.Kinds = map[string]string{}
+		}
+		c.file.Engines.Kinds[setID] = choice.Kind
+	}
 	if err := c.file.Save(); err != nil {
 		return setID, err
 	}
 	if c.opts.EngineTimeout == 0 {
 		return setID, nil
 	}
-	return setID, c.waitForEngines(ctx, cl, l, h, before+h.N) // h.N: a launcher may start fewer (an SSH dict smaller than n)
+	// h.N: a launcher may start fewer (an SSH dict smaller than n)
+	if err := c.waitForEngines(ctx, cl, l, h, before+h.N); err != nil {
+		c.dropSet(ctx, setID, l, h) // no engines left behind that nobody waits for
+		return setID, err
+	}
+	return setID, nil
+}
+
+// dropSet stops an engine set that failed to come up and forgets it; the file of engines
+// beside a controller ipcluster did not start goes once it records none.
+func (c *Cluster) dropSet(ctx context.Context, setID string, l launchers.Launcher, h *launchers.Handle) {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := l.Stop(stopCtx, h); err != nil {
+		c.opts.Log.Warn("stop the engine set that failed", "set", setID, "err", err)
+		return // keep it in the file: `ipcluster stop` can try again
+	}
+	delete(c.file.Engines.Sets, setID)
+	delete(c.file.Engines.Kinds, setID)
+	if c.file.Cluster.ExternalController && len(c.file.Engines.Sets) == 0 {
+		c.file.Remove()
+		return
+	}
+	c.file.Save()
 }
 
 // waitForEngines reports progress until want engines are registered; it fails fast when the
@@ -272,8 +314,12 @@ func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launc
 				"if they run on other hosts, start the cluster with --ip='*'", registered, want, reason(st),
 				profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine"))
 		}
-		if cst, err := c.controller.Status(ctx, c.file.Controller.State); err == nil && cst.Phase != launchers.Running {
-			return fmt.Errorf("the controller stopped while engines were registering: %s", reason(cst))
+		if c.controller != nil {
+			if cst, err := c.controller.Status(ctx, c.file.Controller.State); err == nil && cst.Phase != launchers.Running {
+				return fmt.Errorf("the controller stopped while engines were registering: %s", reason(cst))
+			}
+		} else if closed(cl.Done()) { // a controller ipcluster did not start announced its shutdown
+			return fmt.Errorf("the controller stopped while engines were registering (it was not started by ipcluster)")
 		}
 		if st.Phase == launchers.Pending {
 			deadline = time.Now().Add(c.opts.EngineTimeout) // time in the queue does not count
@@ -286,6 +332,15 @@ func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launc
 			return context.Cause(ctx)
 		case <-time.After(25 * time.Millisecond):
 		}
+	}
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -302,21 +357,4 @@ func describe(st launchers.State) string {
 		s += " (" + strings.SplitN(st.Reason, "\n", 2)[0] + ")"
 	}
 	return s
-}
-
-// Attach loads a running cluster's file to add engine sets to it.
-func Attach(ctx context.Context, opts Options) (*Cluster, error) {
-	opts.setDefaults()
-	f, err := Load(opts.ProfileDir, opts.ClusterID, opts.Launchers)
-	if err != nil {
-		return nil, err
-	}
-	if running, _ := f.controllerRunning(ctx, opts.Launchers); !running {
-		return nil, fmt.Errorf("%w: the controller of %s is not running", ErrNotRunning, f.Path())
-	}
-	l, err := opts.Launchers.New(f.Controller.State.Launcher, opts.Settings)
-	if err != nil {
-		return nil, err
-	}
-	return &Cluster{opts: opts, file: f, controller: l, engines: map[string]launchers.Launcher{}}, nil
 }

@@ -17,15 +17,16 @@ type Status struct {
 	ProfileDir string               `json:"profile_dir"`
 	ClusterID  string               `json:"cluster_id"`
 	File       string               `json:"cluster_file"`
-	Controller string               `json:"controller"` // running, stopped, ...
+	Controller string               `json:"controller"` // running, stopped, ...; "external ..." when ipcluster did not start it
 	Registered *int                 `json:"engines_registered"`
 	Requested  int                  `json:"engines_requested"`
 	Launcher   string               `json:"launcher"`
 	PIDs       []int                `json:"pids"`
 	Hosts      []string             `json:"hosts"` // the host of each pid ("" on this machine)
 	JobIDs     []string             `json:"job_ids"`
-	Jobs       []launchers.JobState `json:"jobs"`        // batch jobs in the scheduler's words
-	Sets       map[string]string    `json:"engine_sets"` // set id -> launcher state
+	Jobs       []launchers.JobState `json:"jobs"`         // batch jobs in the scheduler's words
+	Sets       map[string]string    `json:"engine_sets"`  // set id -> launcher state
+	Kinds      map[string]string    `json:"engine_kinds"` // set id -> go or python, when known
 }
 
 // Inspect reads the live state of the cluster a file describes. It asks the controller for
@@ -33,7 +34,10 @@ type Status struct {
 func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 	st := Status{ProfileDir: f.Cluster.ProfileDir, ClusterID: f.Cluster.ClusterID, File: f.Path(),
 		Launcher: f.Engines.Class, Controller: "none", Sets: map[string]string{}, PIDs: []int{}, JobIDs: []string{},
-		Jobs: []launchers.JobState{}}
+		Jobs: []launchers.JobState{}, Kinds: map[string]string{}}
+	for id, k := range f.Engines.Kinds {
+		st.Kinds[id] = k
+	}
 	if f.Controller != nil && f.Controller.State != nil {
 		h := f.Controller.State
 		st.PIDs = append(st.PIDs, pids(h)...)
@@ -64,12 +68,18 @@ func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 			st.Jobs = append(st.Jobs, jobStates(ctx, l, h)...)
 		}
 	}
-	if st.Controller == string(launchers.Running) {
+	if f.Cluster.ExternalController {
+		st.Controller = "external, unreachable"
+	}
+	if st.Controller == string(launchers.Running) || f.Cluster.ExternalController {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if c, err := client.Connect(cctx, client.Options{ProfileDir: f.Cluster.ProfileDir, ClusterID: f.Cluster.ClusterID, ConnectTimeout: 3 * time.Second}); err == nil {
 			n := len(c.IDs())
 			st.Registered = &n
+			if f.Cluster.ExternalController {
+				st.Controller = "external, running" // not started (and never stopped) by ipcluster
+			}
 			c.Close()
 		}
 	}

@@ -48,8 +48,11 @@ func stopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
 			errs = append(errs, fmt.Errorf("stop controller: %w", err))
 		}
 	}
-	// A controller that was killed could not remove its connection files.
-	removeConnectionFiles(f.Cluster.ProfileDir, f.Cluster.ClusterID)
+	// A controller that was killed could not remove its connection files. Those of a
+	// controller ipcluster did not start are its own: it still runs.
+	if !f.Cluster.ExternalController {
+		removeConnectionFiles(f.Cluster.ProfileDir, f.Cluster.ClusterID)
+	}
 	if len(errs) == 0 {
 		if err := f.Remove(); err != nil {
 			errs = append(errs, err)
@@ -60,6 +63,9 @@ func stopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
 
 // controllerRunning reports whether the file's controller still runs.
 func (f *File) controllerRunning(ctx context.Context, reg *launchers.Registry) (bool, error) {
+	if f.Cluster.ExternalController {
+		return externalControllerUp(ctx, f), nil
+	}
 	if f.Controller == nil || f.Controller.State == nil {
 		return false, nil
 	}

@@ -10,7 +10,9 @@ trap '"$bin/ipcluster" stop >/dev/null 2>&1 || true; rm -rf "$demo"' EXIT
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 echo "IPYTHONDIR=$demo (a scratch profile directory)"
-step "$bin/ipcluster" start -n 4 --daemonize
+# --engine-kind=go: the Go engine explicitly (auto would choose ipyparallel's Python engine where it is
+# installed); it runs the shell command below itself
+step "$bin/ipcluster" start -n 4 --daemonize --engine-kind=go
 step "$bin/ipcluster" px -- 'echo "engine $IPP_ENGINE_ID on $(hostname), pid $$"'
 step "$bin/ipcluster" list
 step "$bin/ipcluster" stop

@@ -29,7 +29,7 @@ func TestSlurmThroughLoginHost(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(fmt.Sprintf("c.BatchSystemLauncher.ssh_config = %q\n", s.ConfigFile))
 	before := sshLogins(t, s)
-	out := e.mustIPCluster("start", "-n", "2", "--engines=slurm", "--ssh-host=root@ipp-sshd", "--daemonize", "--cluster-id=login")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "2", "--engines=slurm", "--ssh-host=root@ipp-sshd", "--daemonize", "--cluster-id=login")
 	if !strings.Contains(out, "engines: 2/2 registered") {
 		t.Fatalf("start output:\n%s", out)
 	}

@@ -56,7 +56,7 @@ func sgeJobs(t *testing.T) string {
 func TestSGEStartListStop(t *testing.T) {
 	harness.SGE(t)
 	e := newEnv(t)
-	out := e.mustIPCluster("start", "-n", "2", "--engines=sge", "--controller=sge", "--daemonize", "--cluster-id=sgetest")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "2", "--engines=sge", "--controller=sge", "--daemonize", "--cluster-id=sgetest")
 	if !strings.Contains(out, "engines: 2/2 registered") {
 		t.Fatalf("start output:\n%s", out)
 	}
@@ -101,7 +101,7 @@ func TestSGETimeLimitIsReported(t *testing.T) {
 	id := fmt.Sprintf("sgewt%d", time.Now().UnixNano()%1e6)
 	// -l h_rt=00:00:20: Grid Engine takes seconds, but the engine must register first (start waits for it)
 	e.writeConfig("c.SGEEngineSetLauncher.walltime = '0:0:20'\n")
-	e.mustIPCluster("start", "-n", "1", "--engines=sge", "--daemonize", "--cluster-id="+id)
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--engines=sge", "--daemonize", "--cluster-id="+id)
 	st := listOne(t, e)
 	if len(st.JobIDs) != 1 {
 		t.Fatalf("list: %+v", st)
@@ -131,7 +131,7 @@ func TestCleanJobsCancelsJobsOfVanishedClusters(t *testing.T) {
 	harness.Slurm(t)
 	e := newEnv(t)
 	id := fmt.Sprintf("orphan%d", time.Now().UnixNano()%1e6)
-	e.mustIPCluster("start", "-n", "1", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id="+id)
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id="+id)
 	st := listOne(t, e)
 	if err := os.Remove(filepath.Join(e.dir, "profile_default", "security", "cluster-"+id+".json")); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func squeueIDs(t *testing.T) string {
 func TestSlurmStartListStop(t *testing.T) {
 	harness.Slurm(t)
 	e := newEnv(t)
-	out := e.mustIPCluster("start", "-n", "4", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id=slurmtest")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "4", "--engines=slurm", "--controller=slurm", "--daemonize", "--cluster-id=slurmtest")
 	if !strings.Contains(out, "engines: 4/4 registered") {
 		t.Fatalf("start output:\n%s", out)
 	}
@@ -70,7 +70,7 @@ func TestSlurmHeldJobShowsPendingReason(t *testing.T) {
 func heldJobShowsPendingReason(t *testing.T, engines, config, want string) {
 	e := newEnv(t)
 	e.writeConfig(config + "\n")
-	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "start", "-n", "2", "--engines="+engines, "--cluster-id=held-"+engines)
+	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "start", "--engine-kind=go", "-n", "2", "--engines="+engines, "--cluster-id=held-"+engines)
 	cmd.Env = e.environ()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -87,7 +87,7 @@ func TestSlurmTimeLimitIsReported(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.writeConfig("c.SlurmEngineSetLauncher.walltime = '1'\n") // one minute, Slurm's smallest
-	e.mustIPCluster("start", "-n", "1", "--engines=slurm", "--daemonize", "--cluster-id=walltime")
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--engines=slurm", "--daemonize", "--cluster-id=walltime")
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		list := e.mustIPCluster("list", "-o", "json")

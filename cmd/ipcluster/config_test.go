@@ -12,12 +12,12 @@ import (
 func TestConfigErrorsAndWarningsNameTheSource(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig("import os\n")
-	out, code := e.ipcluster("start", "-n", "1", "--daemonize")
+	out, code := e.ipcluster("start", "--engine-kind=go", "-n", "1", "--daemonize")
 	if code == 0 || !regexp.MustCompile(`ipcluster_config\.py:2: .*import`).MatchString(out) {
 		t.Fatalf("a config with `import os` gave exit %d:\n%s", code, out)
 	}
 	e.writeConfig("c.Cluster.nn = 3\nc.Cluster.n = 2\n")
-	out = e.mustIPCluster("start", "--daemonize")
+	out = e.mustIPCluster("start", "--engine-kind=go", "--daemonize")
 	if !strings.Contains(out, "ipcluster_config.py:2") || !strings.Contains(out, "did you mean n") {
 		t.Errorf("no warning naming the closest option:\n%s", out)
 	}
@@ -30,16 +30,16 @@ func TestConfigErrorsAndWarningsNameTheSource(t *testing.T) {
 func TestFlagsOverrideConfigAndTraitArguments(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig("c.IPClusterEngines.n = 5\n")
-	out := e.mustIPCluster("start", "-n", "1", "--daemonize")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--daemonize")
 	if !strings.Contains(out, "engines: 1/1 registered") {
 		t.Errorf("-n 1 did not override c.IPClusterEngines.n = 5:\n%s", out)
 	}
 	e.mustIPCluster("stop")
-	out = e.mustIPCluster("start", "--Cluster.n=2", "--daemonize")
+	out = e.mustIPCluster("start", "--engine-kind=go", "--Cluster.n=2", "--daemonize")
 	if !strings.Contains(out, "engines: 2/2 registered") {
 		t.Errorf("--Cluster.n=2 did not override the file:\n%s", out)
 	}
-	out = e.mustIPCluster("engines", "-n", "2")
+	out = e.mustIPCluster("engines", "--engine-kind=go", "-n", "2")
 	if got := engineCount(e, ""); got != "[0, 1, 2, 3]" {
 		t.Errorf("after `ipcluster engines -n 2`: %s\n%s", got, out)
 	}
@@ -57,7 +57,7 @@ func TestProfileCreatedByIPythonLoads(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ipcluster_config.py")); err != nil {
 		t.Fatal(err)
 	}
-	out := e.mustIPCluster("start", "-n", "2", "--daemonize")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "2", "--daemonize")
 	if strings.Contains(out, "warning") {
 		t.Errorf("warnings for a stock ipyparallel profile:\n%s", out)
 	}
@@ -83,7 +83,7 @@ func TestProfileCreateListsEveryOption(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ipcluster_config.py"), []byte(uncommented), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := e.mustIPCluster("start", "--profile=demo", "-n", "1", "--daemonize")
+	out := e.mustIPCluster("start", "--engine-kind=go", "--profile=demo", "-n", "1", "--daemonize")
 	if strings.Contains(out, "warning") {
 		t.Errorf("uncommented defaults give warnings:\n%s", out)
 	}
@@ -95,7 +95,7 @@ func TestProfileCreateListsEveryOption(t *testing.T) {
 
 func TestCleanRefusesRunningClustersUnlessForced(t *testing.T) {
 	e := newEnv(t)
-	e.mustIPCluster("start", "-n", "1", "--daemonize")
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--daemonize")
 	if _, code := e.ipcluster("clean"); code == 0 {
 		t.Fatal("clean removed the files of a running cluster")
 	}

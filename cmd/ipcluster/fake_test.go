@@ -18,7 +18,7 @@ func TestFakeSchedulerStartListStop(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			state := harness.FakeScheduler(t, name)
 			e := newEnv(t)
-			out := e.mustIPCluster("start", "-n", "2", "--engines="+name, "--controller="+name, "--daemonize", "--cluster-id=fake"+name)
+			out := e.mustIPCluster("start", "--engine-kind=go", "-n", "2", "--engines="+name, "--controller="+name, "--daemonize", "--cluster-id=fake"+name)
 			if !strings.Contains(out, "engines: 2/2 registered") {
 				t.Fatalf("start output:\n%s", out)
 			}
@@ -51,7 +51,7 @@ func TestFakeSchedulerStartListStop(t *testing.T) {
 func TestDryRunSubmitsNothing(t *testing.T) {
 	state := harness.FakeScheduler(t, "pbs")
 	e := newEnv(t)
-	out := e.mustIPCluster("start", "-n", "3", "--engines=pbs", "--controller=pbs", "--dry-run", "--cluster-id=dry")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "3", "--engines=pbs", "--controller=pbs", "--dry-run", "--cluster-id=dry")
 	for _, want := range []string{"#PBS -N ipcontroller-dry", "#PBS -t 1-3", "#PBS -N ipengine-dry-", "# engines submit command:\nqsub " + e.dir,
 		"--cluster-id dry", "nothing was written, submitted or started"} {
 		if !strings.Contains(out, want) {

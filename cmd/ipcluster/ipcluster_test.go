@@ -12,7 +12,7 @@ import (
 
 func TestStartDaemonizeListStop(t *testing.T) {
 	e := newEnv(t)
-	out := e.mustIPCluster("start", "-n", "4", "--daemonize")
+	out := e.mustIPCluster("start", "--engine-kind=go", "-n", "4", "--daemonize")
 	if !strings.Contains(out, "engines: 4/4 registered") || !strings.Contains(out, "Leaving cluster running") {
 		t.Fatalf("start output:\n%s", out)
 	}
@@ -51,7 +51,7 @@ func TestStartDaemonizeListStop(t *testing.T) {
 
 func TestClusterID(t *testing.T) {
 	e := newEnv(t)
-	e.mustIPCluster("start", "-n", "2", "--daemonize", "--cluster-id=x")
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "2", "--daemonize", "--cluster-id=x")
 	if got := engineCount(e, "cluster_id='x'"); got != "[0, 1]" {
 		t.Fatalf("Client(cluster_id='x') sees %s", got)
 	}
@@ -87,7 +87,7 @@ func TestMPIEngines(t *testing.T) {
 	e := newEnv(t)
 	// as root, Open MPI needs --allow-run-as-root; more ranks than cores need --oversubscribe
 	e.writeConfig("c.MPILauncher.mpi_args = ['--allow-run-as-root', '--oversubscribe']\n")
-	e.mustIPCluster("start", "-n", "3", "--engines=mpi", "--daemonize")
+	e.mustIPCluster("start", "--engine-kind=go", "-n", "3", "--engines=mpi", "--daemonize")
 	if got := engineCount(e, ""); got != "[0, 1, 2]" {
 		t.Fatalf("MPI engines %s", got)
 	}

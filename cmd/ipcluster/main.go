@@ -27,7 +27,9 @@ func main() {
 		Name:  "ipcluster",
 		Usage: "start, watch and stop IPython-Parallel clusters",
 		Description: "A cluster is a controller and its engines. `ipcluster start -n 4` runs one on this machine;\n" +
-			"`--engines=mpi` starts engines with mpiexec. Profiles live in $IPYTHONDIR/profile_<name>\n" +
+			"`--engines=mpi` starts engines with mpiexec. The engines are ipyparallel's Python engines where a\n" +
+			"python3 with ipyparallel is found, else the Go engine, which runs shell commands (--engine-kind,\n" +
+			"c.Cluster.engine_kind). Profiles live in $IPYTHONDIR/profile_<name>\n" +
 			"(default ~/.ipython/profile_default); ipcluster_config.py there is read as ipyparallel reads it,\n" +
 			"and any --Class.trait=value argument (e.g. --MPILauncher.mpi_args=\"['--oversubscribe']\") overrides it.",
 		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand()},

@@ -39,8 +39,9 @@ func TestMain(m *testing.M) {
 
 // env is a scratch IPython directory with ipcluster commands run in it.
 type env struct {
-	t   *testing.T
-	dir string
+	t     *testing.T
+	dir   string
+	extra []string // more environment variables, e.g. IPCLUSTER_PYTHON=none
 }
 
 func newEnv(t *testing.T) *env {
@@ -70,7 +71,7 @@ func (e *env) logTails() {
 
 func (e *env) environ() []string {
 	// Open MPI: loopback only (its root override comes from mpi_args in the MPI test's config)
-	return append(os.Environ(), "IPYTHONDIR="+e.dir, "OMPI_MCA_btl_tcp_if_include=lo", "OMPI_MCA_oob_tcp_if_include=lo")
+	return append(append(os.Environ(), "IPYTHONDIR="+e.dir, "OMPI_MCA_btl_tcp_if_include=lo", "OMPI_MCA_oob_tcp_if_include=lo"), e.extra...)
 }
 
 // ipcluster runs a subcommand to completion and returns its output and exit code.

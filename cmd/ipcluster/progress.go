@@ -15,6 +15,8 @@ func progressPrinter(w io.Writer) func(cluster.Progress) {
 	return func(p cluster.Progress) {
 		var line string
 		switch p.Step {
+		case "engine-kind":
+			line = "engines: " + p.Note
 		case "controller":
 			line = "controller: " + jobs(p.ControllerJobs, "") + phase(p.Controller) + ", waiting for its connection files"
 		case "engines":

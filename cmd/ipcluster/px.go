@@ -20,7 +20,8 @@ func pxCommand() *cli.Command {
 		ArgsUsage: "-- COMMAND [ARG...]",
 		Description: "Each engine's output is printed with its id in front. The exit status is non-zero if the\n" +
 			"command failed on any engine. One argument is run as a shell command line as is; several\n" +
-			"are quoted and joined.",
+			"are quoted and joined. Go engines run it themselves; on ipyparallel's Python engines it runs\n" +
+			"in a subprocess, with the same output and errors (each engine is asked which kind it is).",
 		Flags: append(profileFlags(),
 			&cli.StringFlag{Name: "targets", Usage: "engine ids, e.g. 0,2 (default: all)"},
 			&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "give up after this long (default: wait)"}),
@@ -59,7 +60,7 @@ func pxCommand() *cli.Command {
 			if len(targets) == 0 {
 				return fmt.Errorf("the cluster has no engines")
 			}
-			results, err := cl.Execute(ctx, targets, code)
+			results, err := runOnEngines(ctx, cl, targets, code, c.String("cluster-id"))
 			failed := 0
 			for _, r := range results {
 				prefix := fmt.Sprintf("[%d] ", r.EngineID)
@@ -102,4 +103,41 @@ func shellJoin(args []string) string {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(quoted, " ")
+}
+
+// runOnEngines runs a shell command on the targets and waits for all of them. Each engine
+// is asked which kind it is (kernel_info, on the control channel): the Go engine runs the
+// command itself, ipyparallel's Python engine gets a small program that runs it in a
+// subprocess. Asking, rather than trusting what ipcluster recorded at start, works for
+// engines started by hand or through engine_cmd, and for clusters mixing both kinds.
+func runOnEngines(ctx context.Context, cl *client.Client, targets []int, command, clusterID string) ([]client.Result, error) {
+	infos, err := cl.KernelInfo(ctx, targets)
+	if err != nil {
+		return nil, fmt.Errorf("ask the engines which kind they are: %w", err)
+	}
+	futs := make([]*client.Future, 0, len(targets))
+	var shellTargets []int
+	for _, info := range infos {
+		if !info.Python() {
+			shellTargets = append(shellTargets, info.EngineID)
+		}
+	}
+	var shellFuts []*client.Future
+	if len(shellTargets) > 0 {
+		if shellFuts, err = cl.ExecuteAsync(ctx, shellTargets, command); err != nil {
+			return nil, err
+		}
+	}
+	for _, info := range infos { // in target order
+		if !info.Python() {
+			futs, shellFuts = append(futs, shellFuts[0]), shellFuts[1:]
+			continue
+		}
+		f, err := cl.ExecuteAsync(ctx, []int{info.EngineID}, pythonPxCode(command, info.EngineID, info.UUID, clusterID))
+		if err != nil {
+			return nil, err
+		}
+		futs = append(futs, f[0])
+	}
+	return client.WaitAll(ctx, futs)
 }

@@ -20,6 +20,7 @@ func startFlags() []cli.Flag {
 	return append(profileFlags(),
 		&cli.IntFlag{Name: "n", Usage: "number of engines (default 4, or c.Cluster.n)"},
 		&cli.StringFlag{Name: "engines", Usage: "engine launcher: " + joinNames()},
+		engineKindFlag(),
 		&cli.StringFlag{Name: "controller", Usage: "controller launcher: " + joinNames()},
 		&cli.StringFlag{Name: "ip", Usage: "address the controller binds (default 127.0.0.1; '*' for all)"},
 		&cli.StringFlag{Name: "location", Usage: "controller host name for engines on other machines"},
@@ -30,6 +31,14 @@ func startFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ssh-host", Usage: "run the batch scheduler's commands on this login host over SSH (c.BatchSystemLauncher.ssh_host)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the batch scripts and submit commands (or the commands) without submitting or starting anything"},
 	)
+}
+
+// engineKindFlag chooses between ipyparallel's Python engine and the Go engine.
+func engineKindFlag() cli.Flag {
+	return &cli.StringFlag{Name: "engine-kind", Usage: "engines to start: python (ipyparallel's: runs Python functions), go (runs shell " +
+		"commands), or auto (default, or c.Cluster.engine_kind; for ipcluster engines: the kind of the cluster's engines): " +
+		"python when a python3 that imports ipyparallel is found " +
+		"($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go. c.EngineLauncher.engine_cmd overrides it"}
 }
 
 func joinNames() string {
@@ -68,7 +77,7 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 	if c.IsSet("n") {
 		opts.N = c.Int("n")
 	}
-	for flag, dst := range map[string]*string{"engines": &opts.EngineLauncher, "controller": &opts.ControllerLauncher,
+	for flag, dst := range map[string]*string{"engines": &opts.EngineLauncher, "controller": &opts.ControllerLauncher, "engine-kind": &opts.EngineKind,
 		"ip": &opts.ControllerIP, "location": &opts.ControllerLocation, "work-dir": &opts.WorkDir} {
 		if c.IsSet(flag) {
 			*dst = c.String(flag)
@@ -92,9 +101,14 @@ func start(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := opts.ChooseEngine(); err != nil { // a bad engine kind: before anything starts
+		return err
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	if c.Bool("dry-run") {
+		choice, _ := opts.ChooseEngine()
+		fmt.Fprintln(os.Stderr, "engines: "+choice.String())
 		return dryRun(ctx, opts)
 	}
 	opts.Progress = progressPrinter(os.Stderr)

@@ -51,7 +51,12 @@ func stopCommand() *cli.Command {
 					errs = append(errs, fmt.Errorf("stop %s: %w", p, err))
 					continue
 				}
-				fmt.Printf("stopped cluster %q (%s)\n", f.Cluster.ClusterID, filepath.Base(dir))
+				if f.Cluster.ExternalController {
+					fmt.Printf("stopped the engines of cluster %q (%s); its controller was not started by ipcluster and keeps running\n",
+						f.Cluster.ClusterID, filepath.Base(dir))
+				} else {
+					fmt.Printf("stopped cluster %q (%s)\n", f.Cluster.ClusterID, filepath.Base(dir))
+				}
 				stopped++
 			}
 			if len(errs) > 0 {
