@@ -11,10 +11,10 @@ import (
 
 func TestConfigErrorsAndWarningsNameTheSource(t *testing.T) {
 	e := newEnv(t)
-	e.writeConfig("import os\n")
+	e.writeConfig("import os\nc.Cluster.n = os.cpu_count() + engines_per_core\n")
 	out, code := e.ipcluster("start", "-n", "1", "--daemonize")
-	if code == 0 || !regexp.MustCompile(`ipcluster_config\.py:2: .*import`).MatchString(out) {
-		t.Fatalf("a config with `import os` gave exit %d:\n%s", code, out)
+	if code == 0 || !regexp.MustCompile(`ipcluster_config\.py:3: NameError: name 'engines_per_core' is not defined`).MatchString(out) {
+		t.Fatalf("a config with an undefined name gave exit %d:\n%s", code, out)
 	}
 	e.writeConfig("c.Cluster.nn = 3\nc.Cluster.n = 2\n")
 	out = e.mustIPCluster("start", "--daemonize")
