@@ -93,6 +93,25 @@ func TestProfileCreateListsEveryOption(t *testing.T) {
 	}
 }
 
+func TestProfileCreateTakesTheManualsParallelForm(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{
+		{"profile", "create", "--parallel", "manual1"},           // ipcluster's form of the manual's command
+		{"profile", "create", "--parallel", "--profile=manual2"}, // `ipython profile create --parallel --profile=NAME`
+		{"profile", "create", "manual3", "--parallel"},
+	} {
+		e.mustIPCluster(args...)
+	}
+	for _, name := range []string{"manual1", "manual2", "manual3"} {
+		if _, err := os.Stat(filepath.Join(e.dir, "profile_"+name, "ipcluster_config.py")); err != nil {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+	if out, code := e.ipcluster("profile", "create", "--parallel"); code == 0 || !strings.Contains(out, "usage: ipcluster profile create") {
+		t.Errorf("no name: exit %d\n%s", code, out)
+	}
+}
+
 func TestCleanRefusesRunningClustersUnlessForced(t *testing.T) {
 	e := newEnv(t)
 	e.mustIPCluster("start", "-n", "1", "--daemonize")
