@@ -121,6 +121,27 @@ print('config says hello')  # output of the file must not disturb the result
 	}
 }
 
+func TestPythonConfigWarningsNameFileAndLine(t *testing.T) {
+	needPython(t)
+	path := writeFile(t, t.TempDir(), "ipcontroller_config.py", `import socket
+c = get_config()
+for name in ['ip']:
+    setattr(c.IPController, name, '*')
+c.IPController.locaton = socket.gethostbyname('localhost')
+`)
+	cfg, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := cfg.Check(map[string][]string{"IPController": {"ip", "location"}})
+	if len(ws) != 1 || ws[0].String() != path+":5: c.IPController.locaton: unknown trait; did you mean location?" {
+		t.Errorf("warnings %v", ws)
+	}
+	if a, _ := cfg.Get("IPController", "ip"); a.Source.String() != path+":4" {
+		t.Errorf("setattr in a loop: source %s", a.Source)
+	}
+}
+
 func TestPythonConfigErrorsNameFileLineAndPythonMessage(t *testing.T) {
 	needPython(t)
 	dir := t.TempDir()
