@@ -33,8 +33,10 @@ type EngineSettings struct {
 	EngineArgs []string `config:"engine_args" help:"extra command-line arguments for each engine"`
 }
 
-// clusterChain is the Cluster class and the names older configs use for it.
-var clusterChain = profiles.Chain{{"Cluster", "IPClusterEngines", "IPClusterStart", "IPClusterApp"}}
+// clusterChain is the Cluster class. Older configs' names for its settings
+// (c.IPClusterEngines.n, c.IPClusterStart.controller_launcher, ...) are moved onto it by
+// OldNames before it is read.
+var clusterChain = profiles.ChainOf("Cluster")
 
 // FromConfig fills opts from an ipcluster configuration (the profile's ipcluster_config.py
 // and .json, then command-line --Class.trait=value overrides), along ipyparallel's class
@@ -141,7 +143,7 @@ func KnownTraits(reg *launchers.Registry) map[string][]string {
 			}
 		}
 	}
-	add(clusterChain.Classes(), &ClusterSettings{})
+	add(append(clusterChain.Classes(), oldClusterClasses...), &ClusterSettings{})
 	for _, name := range reg.Names() {
 		e, _ := reg.Lookup(name)
 		var extra []any

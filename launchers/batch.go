@@ -29,12 +29,18 @@ func batchEntry(row Scheduler) Entry {
 	p := classPrefix[row.Name]
 	engines := []string{p + "EngineSetLauncher", p + "Launcher"}
 	controller := []string{p + "ControllerLauncher", p + "Launcher"}
-	if row.Name == "pbspro" { // PBS Pro settings fall back to the PBS ones
+	switch row.Name {
+	case "pbspro": // PBS Pro settings fall back to the PBS ones
 		engines = append(engines, "PBSEngineSetLauncher", "PBSLauncher")
 		controller = append(controller, "PBSControllerLauncher", "PBSLauncher")
+	case "sge": // ipyparallel's SGELauncher subclasses PBSLauncher
+		engines = append(engines, "PBSLauncher")
+		controller = append(controller, "PBSLauncher")
 	}
-	engines = append(engines, "BatchSystemLauncher", "EngineLauncher", "BaseLauncher")
-	controller = append(controller, "BatchSystemLauncher", "ControllerLauncher", "BaseLauncher")
+	// The rest of ipyparallel's method resolution order, e.g. SlurmEngineSetLauncher(SlurmLauncher,
+	// BatchEngineSetLauncher) reads BatchEngineSetLauncher before BatchSystemLauncher.
+	engines = append(engines, "BatchEngineSetLauncher", "BatchSystemLauncher", "EngineLauncher", "BaseLauncher")
+	controller = append(controller, "BatchControllerLauncher", "BatchSystemLauncher", "ControllerLauncher", "BaseLauncher")
 	aliases := []string{p + "EngineSetLauncher", p + "ControllerLauncher", p + "Launcher"}
 	switch row.Name {
 	case "pbspro":

@@ -11,7 +11,8 @@ type Entry struct {
 	Name    string   // what --engines= and --controller= take: local, mpi, ...
 	Aliases []string // ipyparallel class names that select it
 	// Classes are the config classes read for the engine-set and controller launchers, most
-	// specific first (ipyparallel's class chain).
+	// specific first: ipyparallel's method resolution order (MPIExec* are MPI's deprecated
+	// subclasses, read as old names of the MPI classes).
 	EngineClasses, ControllerClasses []string
 	// OptionsClass and Options declare the launcher's own settings (with their defaults),
 	// read from that class and the more specific ones of the chains.
@@ -40,15 +41,15 @@ func processEntries() []Entry {
 		{
 			Name:              "local",
 			Aliases:           []string{"LocalEngineSetLauncher", "LocalControllerLauncher", "LocalEngineLauncher"},
-			EngineClasses:     []string{"LocalEngineSetLauncher", "LocalEngineLauncher", "EngineLauncher", "LocalProcessLauncher", "BaseLauncher"},
-			ControllerClasses: []string{"LocalControllerLauncher", "ControllerLauncher", "LocalProcessLauncher", "BaseLauncher"},
+			EngineClasses:     []string{"LocalEngineSetLauncher", "LocalEngineLauncher", "LocalProcessLauncher", "EngineLauncher", "BaseLauncher"},
+			ControllerClasses: []string{"LocalControllerLauncher", "LocalProcessLauncher", "ControllerLauncher", "BaseLauncher"},
 			New:               func(Settings) (Launcher, error) { return NewLocal(), nil },
 		},
 		{
 			Name:              "mpi",
 			Aliases:           []string{"MPIEngineSetLauncher", "MPIControllerLauncher", "MPIExecEngineSetLauncher", "MPIExecControllerLauncher", "MPILauncher", "mpiexec"},
-			EngineClasses:     []string{"MPIEngineSetLauncher", "MPIExecEngineSetLauncher", "MPILauncher", "MPIExecLauncher", "EngineLauncher", "LocalProcessLauncher", "BaseLauncher"},
-			ControllerClasses: []string{"MPIControllerLauncher", "MPIExecControllerLauncher", "MPILauncher", "MPIExecLauncher", "ControllerLauncher", "LocalProcessLauncher", "BaseLauncher"},
+			EngineClasses:     []string{"MPIEngineSetLauncher", "MPIExecEngineSetLauncher", "MPILauncher", "MPIExecLauncher", "LocalProcessLauncher", "EngineLauncher", "BaseLauncher"},
+			ControllerClasses: []string{"MPIControllerLauncher", "MPIExecControllerLauncher", "MPILauncher", "MPIExecLauncher", "LocalProcessLauncher", "ControllerLauncher", "BaseLauncher"},
 			OptionsClass:      "MPILauncher",
 			Options:           func() any { return &MPIOptions{Cmd: []string{"mpiexec"}, Args: []string{}} },
 			New: func(s Settings) (Launcher, error) {

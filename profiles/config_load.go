@@ -33,9 +33,11 @@ func LoadProfile(profileDir, app string) (*Config, error) {
 	return Merge(layers...)
 }
 
-// LoadFile reads one config file, Python (.py) or traitlets JSON (.json).
+// LoadFile reads one config file, Python (.py) or traitlets JSON (.json). A Python file
+// that holds only literal assignments is read directly; any other Python is run by the
+// Python that has traitlets (see ConfigPython and EvalPython), as ipyparallel runs it.
 func LoadFile(path string) (*Config, error) {
-	parse := map[string]func(string, []byte) (*Config, error){".py": ParsePython, ".json": ParseJSON}[filepath.Ext(path)]
+	parse := map[string]func(string, []byte) (*Config, error){".py": parsePythonFile, ".json": ParseJSON}[filepath.Ext(path)]
 	if parse == nil {
 		return nil, fmt.Errorf("config file %s: want a .py or .json file", path)
 	}

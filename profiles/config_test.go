@@ -182,6 +182,7 @@ func TestLoadProfile(t *testing.T) {
 		t.Error("ipengine_config.py read for ipcluster")
 	}
 	write("ipcontroller_config.py", "c = get_config()\n\nimport os\n")
+	withoutPython(t)
 	_, err = LoadProfile(dir, "ipcontroller")
 	if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "ipcontroller_config.py")+":3: `import os` is not supported") {
 		t.Errorf("import os: %v", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,12 +18,22 @@ import (
 // the trait has a value. They apply to whatever value is below them: an earlier layer, a
 // base class's value, or the trait's default.
 type Lazy struct {
+	Inserts []Insert       `json:"inserts,omitempty"` // list.insert(index, value), applied first, in order
 	Prepend []any          `json:"prepend,omitempty"` // goes in front, later prepends before earlier ones
 	Extend  []any          `json:"extend,omitempty"`  // goes at the end
+	Add     []any          `json:"add,omitempty"`     // set.add/update: goes at the end unless present
 	Update  map[string]any `json:"update,omitempty"`  // dict keys to set
 }
 
-func (l *Lazy) isList() bool { return l.Prepend != nil || l.Extend != nil }
+// Insert is one c.Class.trait.insert(index, value).
+type Insert struct {
+	Index int
+	Value any
+}
+
+func (l *Lazy) isList() bool {
+	return l.Prepend != nil || l.Extend != nil || l.Inserts != nil || l.Add != nil
+}
 
 // Apply returns base with the changes applied; base is not modified.
 func (l *Lazy) Apply(base any) (any, error) {
@@ -31,8 +42,21 @@ func (l *Lazy) Apply(base any) (any, error) {
 		if l.Update != nil {
 			return nil, errors.New("cannot update a list (update is for dicts)")
 		}
-		out := make([]any, 0, len(l.Prepend)+len(b)+len(l.Extend))
-		out = append(append(append(out, l.Prepend...), b...), l.Extend...)
+		items := slices.Clone(b)
+		for _, in := range l.Inserts { // as Python's list.insert: the index is clipped
+			i := in.Index
+			if i < 0 {
+				i = max(0, len(items)+i)
+			}
+			items = slices.Insert(items, min(i, len(items)), in.Value)
+		}
+		out := make([]any, 0, len(l.Prepend)+len(items)+len(l.Extend))
+		out = append(append(append(out, l.Prepend...), items...), l.Extend...)
+		for _, v := range l.Add {
+			if !slices.ContainsFunc(out, func(x any) bool { return reflect.DeepEqual(x, v) }) {
+				out = append(out, v)
+			}
+		}
 		return out, nil
 	case map[string]any:
 		if l.isList() {
@@ -62,6 +86,8 @@ func (l *Lazy) then(next *Lazy) (*Lazy, error) {
 	if l.isList() || next.isList() {
 		out.Prepend = append(append([]any{}, next.Prepend...), l.Prepend...)
 		out.Extend = append(append([]any{}, l.Extend...), next.Extend...)
+		out.Inserts = append(slices.Clone(l.Inserts), next.Inserts...)
+		out.Add = append(slices.Clone(l.Add), next.Add...)
 	}
 	if l.Update != nil || next.Update != nil {
 		out.Update = map[string]any{}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -86,32 +87,42 @@ func find(modules []string) result {
 	}
 	var tried []string
 	for _, py := range cands {
-		if err := imports(py, modules); err != nil {
+		exe, err := imports(py, modules)
+		if err != nil {
 			tried = append(tried, fmt.Sprintf("%s: %v", py, err))
 			continue
 		}
-		return result{path: py}
+		return result{path: exe}
 	}
 	return result{err: fmt.Errorf("%w that imports %s (tried %s)", ErrNotFound, want, strings.Join(tried, "; "))}
 }
 
 // imports runs py and imports the modules, reporting the last line Python printed on failure.
-func imports(py string, modules []string) error {
+// On success it returns the interpreter's own path (sys.executable): a pyenv shim found on
+// PATH costs a second or more per start, the interpreter behind it a tenth of that.
+func imports(py string, modules []string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()
-	code := "import " + strings.Join(modules, ", ")
-	out, err := exec.CommandContext(ctx, py, "-c", code).CombinedOutput()
+	code := "import " + strings.Join(modules, ", ") + "; import sys; print(sys.executable)"
+	out, err := exec.CommandContext(ctx, py, "-c", code).Output()
 	if err == nil {
-		return nil
+		exe := strings.TrimSpace(string(out))
+		if st, statErr := os.Stat(exe); statErr != nil || st.IsDir() || !filepath.IsAbs(exe) {
+			exe = py // an interpreter that does not know its own path (embedded, or a stub)
+		}
+		return exe, nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("no answer within %s", checkTimeout)
+		return "", fmt.Errorf("no answer within %s", checkTimeout)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
-		return errors.New(last)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		lines := strings.Split(strings.TrimSpace(string(ee.Stderr)), "\n")
+		if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+			return "", errors.New(last)
+		}
 	}
-	return err
+	return "", err
 }
 
 // Reset forgets remembered answers (for tests that change PATH or the environment).

@@ -12,7 +12,7 @@ import (
 func writeFakePython(t *testing.T, dir, accepts string) string {
 	t.Helper()
 	p := filepath.Join(dir, "python3")
-	script := "#!/bin/sh\ncase \"$2\" in\n  'import " + accepts + "') exit 0 ;;\nesac\necho \"ModuleNotFoundError: No module named 'x'\" >&2\nexit 1\n"
+	script := "#!/bin/sh\ncase \"$2\" in\n  'import " + accepts + "'*) exit 0 ;;\nesac\necho \"ModuleNotFoundError: No module named 'x'\" >&2\nexit 1\n"
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,18 @@ func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
 	if c.IsSet("ssh-host") { // a flag for c.BatchSystemLauncher.ssh_host, above the config files
 		traits = append(traits, profiles.Trait{Class: "BatchSystemLauncher", Name: "ssh_host", Value: c.String("ssh-host")})
 	}
-	cfg, err := profiles.Merge(files, profiles.FromTraits(traits))
+	// Old names (c.IPClusterEngines.n, engine_set_launcher_class, ...) are moved to today's
+	// in each layer, so that a command-line --IPClusterEngines.n still beats the files.
+	oldNames := cluster.OldNames(c.Command.Name)
+	files, warnings := files.Rename(oldNames)
+	args, argWarnings := profiles.FromTraits(traits).Rename(oldNames)
+	cfg, err := profiles.Merge(files, args)
 	if err != nil {
 		return opts, nil, err
 	}
 	reg := launchers.Builtin()
-	for _, w := range cfg.Check(cluster.KnownTraits(reg)) {
+	warnings = append(append(warnings, argWarnings...), cfg.Check(cluster.KnownTraits(reg))...)
+	for _, w := range warnings {
 		fmt.Fprintf(os.Stderr, "ipcluster: warning: %s\n", w)
 	}
 	if err := cluster.FromConfig(cfg, reg, &opts); err != nil {
@@ -44,9 +50,11 @@ func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
 func configFiles() map[string]string {
 	var b strings.Builder
 	b.WriteString("# Configuration file for ipcluster (ipcluster in Go).\n#\n" +
-		"# Every option is listed with its default. Uncomment and edit to change one. Values are\n" +
-		"# Python literals; ipyparallel's class names work (a value on EngineLauncher applies to\n" +
-		"# every engine launcher, one on MPIEngineSetLauncher only to MPI engines).\n\nc = get_config()  # noqa\n")
+		"# Every option is listed with its default. Uncomment and edit to change one. The file is\n" +
+		"# Python, run with traitlets as ipyparallel runs it (this needs python3 with traitlets;\n" +
+		"# without it only literal assignments are read). ipyparallel's class names work (a value on\n" +
+		"# EngineLauncher applies to every engine launcher, one on MPIEngineSetLauncher only to MPI\n" +
+		"# engines).\n\nc = get_config()  # noqa\n")
 	for _, co := range cluster.Documented(launchers.Builtin()) {
 		specs, err := profiles.Describe(co.Options)
 		if err != nil {

@@ -11,10 +11,10 @@ import (
 
 func TestConfigErrorsAndWarningsNameTheSource(t *testing.T) {
 	e := newEnv(t)
-	e.writeConfig("import os\n")
+	e.writeConfig("import os\nc.Cluster.n = os.cpu_count() + engines_per_core\n")
 	out, code := e.ipcluster("start", "--engine-kind=go", "-n", "1", "--daemonize")
-	if code == 0 || !regexp.MustCompile(`ipcluster_config\.py:2: .*import`).MatchString(out) {
-		t.Fatalf("a config with `import os` gave exit %d:\n%s", code, out)
+	if code == 0 || !regexp.MustCompile(`ipcluster_config\.py:3: NameError: name 'engines_per_core' is not defined`).MatchString(out) {
+		t.Fatalf("a config with an undefined name gave exit %d:\n%s", code, out)
 	}
 	e.writeConfig("c.Cluster.nn = 3\nc.Cluster.n = 2\n")
 	out = e.mustIPCluster("start", "--engine-kind=go", "--daemonize")
@@ -90,6 +90,25 @@ func TestProfileCreateListsEveryOption(t *testing.T) {
 	e.mustIPCluster("stop", "--profile=demo")
 	if list := e.mustIPCluster("profile", "list"); !strings.Contains(list, "demo") {
 		t.Errorf("profile list:\n%s", list)
+	}
+}
+
+func TestProfileCreateTakesTheManualsParallelForm(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{
+		{"profile", "create", "--parallel", "manual1"},           // ipcluster's form of the manual's command
+		{"profile", "create", "--parallel", "--profile=manual2"}, // `ipython profile create --parallel --profile=NAME`
+		{"profile", "create", "manual3", "--parallel"},
+	} {
+		e.mustIPCluster(args...)
+	}
+	for _, name := range []string{"manual1", "manual2", "manual3"} {
+		if _, err := os.Stat(filepath.Join(e.dir, "profile_"+name, "ipcluster_config.py")); err != nil {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+	if out, code := e.ipcluster("profile", "create", "--parallel"); code == 0 || !strings.Contains(out, "usage: ipcluster profile create") {
+		t.Errorf("no name: exit %d\n%s", code, out)
 	}
 }
 

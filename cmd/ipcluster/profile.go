@@ -21,12 +21,18 @@ func profileCommand() *cli.Command {
 				Name:      "create",
 				Usage:     "create a profile with commented config files listing every option",
 				ArgsUsage: "NAME",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "ipython-dir"}, &cli.StringFlag{Name: "profile-dir"}, &cli.BoolFlag{Name: "force", Usage: "overwrite existing config files"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "ipython-dir"}, &cli.StringFlag{Name: "profile-dir"},
+					&cli.StringFlag{Name: "profile", Usage: "profile name (instead of NAME, as `ipython profile create --profile=NAME`)"},
+					&cli.BoolFlag{Name: "force", Usage: "overwrite existing config files"},
+					// IPython's `ipython profile create --parallel` adds the parallel config files;
+					// here they are all there is, so the flag is accepted and changes nothing.
+					&cli.BoolFlag{Name: "parallel", Usage: "accepted for `ipython profile create --parallel`; the parallel config files are always written"}},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 && c.String("profile-dir") == "" {
-						return fmt.Errorf("usage: ipcluster profile create NAME")
+					name, err := profileCreateName(c)
+					if err != nil {
+						return err
 					}
-					dir := profiles.Locate(c.String("ipython-dir"), c.Args().First(), c.String("profile-dir"))
+					dir := profiles.Locate(c.String("ipython-dir"), name, c.String("profile-dir"))
 					if err := profiles.Dir(dir).Ensure(); err != nil {
 						return err
 					}
@@ -76,4 +82,25 @@ func profileCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// profileCreateName is the NAME of `profile create`: the argument, or --profile. A
+// --parallel written after NAME (where the flag parser no longer looks) is accepted too.
+func profileCreateName(c *cli.Context) (string, error) {
+	var args []string
+	for _, a := range c.Args().Slice() {
+		if a != "--parallel" {
+			args = append(args, a)
+		}
+	}
+	if c.IsSet("profile") {
+		args = append(args, c.String("profile"))
+	}
+	switch {
+	case len(args) == 1:
+		return args[0], nil
+	case len(args) == 0 && c.String("profile-dir") != "":
+		return "", nil
+	}
+	return "", fmt.Errorf("usage: ipcluster profile create [--parallel] NAME (or --profile=NAME, or --profile-dir=DIR); got %d names", len(args))
 }

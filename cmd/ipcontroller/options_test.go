@@ -111,9 +111,9 @@ func TestProfileConfigIsReadAndFlagsWin(t *testing.T) {
 	if cfg.Ping != 500*time.Millisecond || cfg.Scheme != "lru" || cfg.HWM != 2 {
 		t.Errorf("file values or flag precedence wrong: ping %v scheme %q hwm %d", cfg.Ping, cfg.Scheme, cfg.HWM)
 	}
-	os.WriteFile(filepath.Join(dir, "ipcontroller_config.py"), []byte("import os\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "ipcontroller_config.py"), []byte("import os\nc.IPController.location = login_node\n"), 0o644)
 	args, _ = parse(t, "--profile-dir", dir)
-	if _, _, err := configure(args); err == nil || !strings.Contains(err.Error(), "ipcontroller_config.py:1") {
+	if _, _, err := configure(args); err == nil || !strings.Contains(err.Error(), "ipcontroller_config.py:2: NameError: name 'login_node' is not defined") {
 		t.Errorf("bad config file: %v", err)
 	}
 }
