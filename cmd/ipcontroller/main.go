@@ -33,7 +33,7 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 2
 	}
-	cfg, logClose, err := configure(args)
+	cfg, logClose, err := controller.Configure(args, os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 2
@@ -59,22 +59,4 @@ func run(argv []string) int {
 		return 1
 	}
 	return 0
-}
-
-func usage() string {
-	return `ipcontroller: the Go IPython-Parallel controller (hub and schedulers in one process).
-
-Engines and clients find it through the connection files it writes into
-<profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound.
-It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
-files unless --reuse was given.
-
-Options:
-` + profiles.Usage(options) + `
-Any --Class.trait=value of ipyparallel's ipcontroller is accepted; the ones this controller knows
-are applied (for example --HeartMonitor.period=500, --TaskScheduler.hwm=0), others are reported
-as ignored.
-
-Environment: IPYTHONDIR, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY (the HMAC key).
-`
 }
