@@ -159,6 +159,9 @@ func Usage(opts []Option) string {
 	var b strings.Builder
 	for _, o := range sorted {
 		left := "--" + o.Name
+		if len(o.Name) == 1 {
+			left = "-" + o.Name // as traitlets shows its one-letter aliases (-c, -s)
+		}
 		switch {
 		case !o.Flag:
 			left += "=" + o.Value
