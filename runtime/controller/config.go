@@ -26,7 +26,7 @@ type Config struct {
 
 	IP        string   `config:"ip" class:"IPController" help:"address to bind for engines and clients ('*' for all interfaces)"`
 	EngineIP  string   `config:"engine_ip" class:"IPController" help:"address for engines; this controller binds one address, so this one wins over ip"`
-	ClientIP  string   `config:"client_ip" class:"IPController" help:"address for clients; used when neither engine_ip is set (one address is bound)"`
+	ClientIP  string   `config:"client_ip" class:"IPController" help:"address for clients; used when engine_ip is not set (one address is bound)"`
 	Transport string   `config:"transport" class:"IPController" help:"ZeroMQ transport: tcp or ipc"`
 	Location  string   `config:"location" class:"IPController" help:"host name or address written into the connection files (default: this host's name)"`
 	Ports     PortList `config:"ports" class:"IPController" type:"list of int" help:"ports to bind first, as a list or a range such as '10101-10120' (random ports after)"`
@@ -73,55 +73,42 @@ func (c *Config) setDefaults() error {
 	if c.ProfileDir == "" {
 		return fmt.Errorf("controller: no profile directory")
 	}
-	if c.IP == "" {
-		c.IP = "127.0.0.1"
-	}
-	if c.Transport == "" {
-		c.Transport = "tcp"
-	}
+	d := DefaultConfig()
+	orDefault(&c.IP, d.IP)
+	orDefault(&c.Transport, d.Transport)
 	if c.Location == "" {
 		c.Location, _ = os.Hostname()
 	}
 	if c.Key == "" && !c.Unsigned {
 		c.Key = wire.NewID()
 	}
-	if c.SignatureScheme == "" {
-		c.SignatureScheme = wire.DefaultScheme
-	}
-	if c.Scheme == "" {
-		c.Scheme = "leastload"
-	}
+	orDefault(&c.SignatureScheme, d.SignatureScheme)
+	orDefault(&c.Scheme, d.Scheme)
 	if _, ok := schemes[c.Scheme]; !ok && c.Scheme != "pure" && c.Scheme != "none" {
 		return fmt.Errorf("unknown task scheme %q (choose leastload, lru, plainrandom, twobin, weighted, pure or none)", c.Scheme)
 	}
 	if !c.HWMSet && c.HWM == 0 {
-		c.HWM = 1
+		c.HWM = d.HWM
 	}
-	if c.Ping <= 0 {
-		c.Ping = 3 * time.Second
-	}
-	if c.MaxMisses <= 0 {
-		c.MaxMisses = 10
-	}
-	if c.BroadcastDepth <= 0 {
-		c.BroadcastDepth = 1
-	}
-	if c.RecordLimit <= 0 {
-		c.RecordLimit = 1024
-	}
-	if c.SizeLimit <= 0 {
-		c.SizeLimit = 1 << 30
-	}
-	if c.StrandedGrace <= 0 {
-		c.StrandedGrace = time.Second
-	}
-	if c.ShutdownLinger <= 0 {
-		c.ShutdownLinger = time.Second
-	}
+	orDefault(&c.Ping, d.Ping)
+	orDefault(&c.MaxMisses, d.MaxMisses)
+	orDefault(&c.BroadcastDepth, d.BroadcastDepth)
+	orDefault(&c.RecordLimit, d.RecordLimit)
+	orDefault(&c.SizeLimit, d.SizeLimit)
+	orDefault(&c.StrandedGrace, time.Second)
+	orDefault(&c.ShutdownLinger, time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
+}
+
+// orDefault sets *v to def when *v is zero (or, for numbers, negative).
+func orDefault[T string | int | int64 | time.Duration](v *T, def T) {
+	var zero T
+	if *v == zero || *v < zero {
+		*v = def
+	}
 }
 
 // registrationTimeout is how long a registration may wait for its first heartbeat.

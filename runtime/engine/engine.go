@@ -90,20 +90,21 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("work directory %s is not a directory", wd)
 	}
 	c.WorkDir = wd
+	d := DefaultConfig()
 	if len(c.Shell) == 0 {
-		c.Shell = ShellCommand{"/bin/sh", "-c"}
+		c.Shell = d.Shell
 	}
 	if c.Env == nil {
 		c.Env = os.Environ()
 	}
 	if c.RegistrationTimeout <= 0 {
-		c.RegistrationTimeout = 10 * time.Second
+		c.RegistrationTimeout = d.RegistrationTimeout
 	}
 	if c.MaxHeartbeatMisses <= 0 {
-		c.MaxHeartbeatMisses = 10
+		c.MaxHeartbeatMisses = d.MaxHeartbeatMisses
 	}
 	if c.KillGrace <= 0 {
-		c.KillGrace = 3 * time.Second
+		c.KillGrace = d.KillGrace
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
