@@ -60,3 +60,19 @@ func run(argv []string) int {
 	}
 	return 0
 }
+
+func usage() string {
+	return `ipcontroller: the Go IPython-Parallel controller (hub and schedulers in one process).
+
+Engines and clients find it through the connection files it writes into
+<profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound.
+It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
+files unless --reuse was given.
+
+Options:
+` + profiles.Usage(options) + `
+` + traitHelp() + `
+
+Environment: IPYTHONDIR, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY (the HMAC key).
+`
+}
