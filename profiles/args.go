@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,10 +15,13 @@ var ErrHelp = errors.New("help requested")
 
 // Option is one command-line option of a traitlets-style tool (ipcontroller, ipengine).
 type Option struct {
-	Name  string // with dashes: "profile-dir"
-	Flag  bool   // takes no value (--reuse)
-	Value string // what the value is, for help: "DIR", "MS"
-	Help  string
+	Name string // with dashes: "profile-dir"
+	Flag bool   // takes no value (--reuse)
+	// Optional makes a flag also accept a value in the --name=value form (never the next
+	// argument): ipengine's --mpi and --mpi=mpi4py.
+	Optional bool
+	Value    string // what the value is, for help: "DIR", "MS"
+	Help     string
 }
 
 // Trait is a --Class.trait=value assignment.
@@ -30,6 +34,7 @@ func (t Trait) String() string { return t.Class + "." + t.Name + "=" + t.Value }
 // Args is a parsed command line.
 type Args struct {
 	values map[string]string
+	order  []string // option names in the order given
 	Traits []Trait
 	Rest   []string // after "--"
 }
@@ -39,6 +44,9 @@ func (a *Args) Has(name string) bool { _, ok := a.values[name]; return ok }
 
 // Get returns the option's value ("" when absent or a flag).
 func (a *Args) Get(name string) string { return a.values[name] }
+
+// Given lists the options given, in command-line order (each once, where it was last given).
+func (a *Args) Given() []string { return append([]string(nil), a.order...) }
 
 // Lookup returns the option's value and whether it was given.
 func (a *Args) Lookup(name string) (string, bool) { v, ok := a.values[name]; return v, ok }
@@ -82,10 +90,11 @@ func ParseArgs(argv []string, opts []Option) (*Args, error) {
 			return nil, unknownOption(name, opts)
 		}
 		switch {
-		case o.Flag && hasValue:
+		case o.Flag && hasValue && !o.Optional:
 			return nil, fmt.Errorf("--%s takes no value", name)
-		case o.Flag:
+		case o.Flag && !hasValue:
 			value = ""
+		case o.Flag:
 		case !hasValue:
 			if i+1 >= len(argv) {
 				return nil, fmt.Errorf("--%s needs a value (%s)", name, o.Value)
@@ -94,6 +103,7 @@ func ParseArgs(argv []string, opts []Option) (*Args, error) {
 			value = argv[i]
 		}
 		a.values[name] = value
+		a.order = append(slices.DeleteFunc(a.order, func(n string) bool { return n == name }), name)
 	}
 	return a, nil
 }
@@ -149,8 +159,14 @@ func Usage(opts []Option) string {
 	var b strings.Builder
 	for _, o := range sorted {
 		left := "--" + o.Name
-		if !o.Flag {
+		if len(o.Name) == 1 {
+			left = "-" + o.Name // as traitlets shows its one-letter aliases (-c, -s)
+		}
+		switch {
+		case !o.Flag:
 			left += "=" + o.Value
+		case o.Optional:
+			left += "[=" + o.Value + "]"
 		}
 		fmt.Fprintf(&b, "  %-28s %s\n", left, o.Help)
 	}

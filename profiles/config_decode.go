@@ -32,39 +32,42 @@ func (c *Config) Decode(chain Chain, dst any) error {
 	}
 	var errs []error
 	for _, f := range fields {
-		a, ok, err := c.Lookup(chain, f.name)
-		if err != nil {
+		if err := c.decodeField(chain, rv.Elem(), f); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		if !ok {
-			continue
-		}
-		fv := rv.Elem().FieldByIndex(f.index)
-		// Decode into a copy so that a bad value leaves the default in place.
-		tmp := reflect.New(fv.Type()).Elem()
-		tmp.Set(fv)
-		d, path := decoder{unit: f.unit}, a.Name()
-		switch {
-		case a.Lazy != nil:
-			var v any
-			if v, err = a.Lazy.Apply(plainOf(fv, f.unit)); err != nil {
-				err = fmt.Errorf("%s: %v", path, err)
-			} else {
-				err = d.value(tmp, v, path)
-			}
-		case a.Text != nil:
-			err = d.text(tmp, a.Text, path)
-		default:
-			err = d.value(tmp, a.Value, path)
-		}
-		if err != nil {
-			errs = append(errs, &ConfigError{a.Source, err.Error()})
-			continue
-		}
-		fv.Set(tmp)
 	}
 	return errors.Join(errs...)
+}
+
+// decodeField sets one option of the struct sv from the value that applies to the chain.
+func (c *Config) decodeField(chain Chain, sv reflect.Value, f field) error {
+	a, ok, err := c.Lookup(chain, f.name)
+	if err != nil || !ok {
+		return err
+	}
+	fv := sv.FieldByIndex(f.index)
+	// Decode into a copy so that a bad value leaves the default in place.
+	tmp := reflect.New(fv.Type()).Elem()
+	tmp.Set(fv)
+	d, path := decoder{unit: f.unit}, a.Name()
+	switch {
+	case a.Lazy != nil:
+		var v any
+		if v, err = a.Lazy.Apply(plainOf(fv, f.unit)); err != nil {
+			err = fmt.Errorf("%s: %v", path, err)
+		} else {
+			err = d.value(tmp, v, path)
+		}
+	case a.Text != nil:
+		err = d.text(tmp, a.Text, path)
+	default:
+		err = d.value(tmp, a.Value, path)
+	}
+	if err != nil {
+		return &ConfigError{a.Source, err.Error()}
+	}
+	fv.Set(tmp)
+	return nil
 }
 
 // DecodeValue stores plain config data in the value dst points to, with the same rules as

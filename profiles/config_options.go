@@ -25,6 +25,8 @@ type TraitSpec struct {
 //	help:"..."                one line for generated config files and --help
 //	unit:"ms"                 time.Duration only: the unit of plain numbers ("s", the default, or "ms")
 //	type:"..."                the type shown in help, for fields whose Go type does not say it
+//	class:"HeartMonitor"      the config class declaring the option, for structs whose options
+//	                          belong to several classes (see Classes); Decode ignores it
 //
 // Embedded structs without a config tag contribute their options, so a Slurm struct can
 // embed the batch options that all schedulers share. Field types: string, bool, ints,
@@ -163,6 +165,7 @@ func plainOf(v reflect.Value, unit time.Duration) any {
 
 type field struct {
 	name, help, typ string
+	class           string // the class tag, if any
 	unit            time.Duration
 	index           []int
 }
@@ -188,10 +191,11 @@ func fieldsOf(t reflect.Type) ([]field, error) {
 			if !f.IsExported() || name == "" {
 				return fmt.Errorf("options %s: field %s needs to be exported and named", t, f.Name)
 			}
-			if seen[name] {
+			if key := f.Tag.Get("class") + "." + name; seen[key] {
 				return fmt.Errorf("options %s: trait %q is declared twice", t, name)
+			} else {
+				seen[key] = true
 			}
-			seen[name] = true
 			unit := time.Second
 			switch u := f.Tag.Get("unit"); u {
 			case "", "s":
@@ -200,7 +204,7 @@ func fieldsOf(t reflect.Type) ([]field, error) {
 			default:
 				return fmt.Errorf("options %s: field %s: unknown unit %q (want s or ms)", t, f.Name, u)
 			}
-			out = append(out, field{name: name, help: f.Tag.Get("help"), typ: f.Tag.Get("type"), unit: unit, index: index})
+			out = append(out, field{name: name, help: f.Tag.Get("help"), typ: f.Tag.Get("type"), class: f.Tag.Get("class"), unit: unit, index: index})
 		}
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"ipcluster/cluster"
 	"ipcluster/launchers"
 	"ipcluster/profiles"
+	"ipcluster/runtime/controller"
+	"ipcluster/runtime/engine"
 )
 
 // loadOptions builds the cluster options: defaults < the profile's ipcluster_config.py and
@@ -66,14 +68,9 @@ func configFiles() map[string]string {
 		}
 	}
 	return map[string]string{
-		"ipcluster_config.py": b.String(),
-		"ipcontroller_config.py": "# Configuration file for ipcontroller (the Go controller reads these).\n\nc = get_config()  # noqa\n\n" +
-			"# Heartbeat period in milliseconds.\n# c.HeartMonitor.period = 3000\n\n" +
-			"# Missed heartbeats before an engine is dropped.\n# c.HeartMonitor.max_heartmonitor_misses = 10\n\n" +
-			"# Task scheme: leastload, lru, plainrandom, twobin, weighted.\n# c.TaskScheduler.scheme_name = 'leastload'\n\n" +
-			"# Tasks outstanding per engine (0 = unlimited).\n# c.TaskScheduler.hwm = 1\n\n" +
-			"# Address to bind ('*' for all interfaces).\n# c.IPController.ip = '127.0.0.1'\n",
-		"ipengine_config.py": "# Configuration file for ipengine (the Go engine).\n\nc = get_config()  # noqa\n",
+		"ipcluster_config.py":    b.String(),
+		"ipcontroller_config.py": controller.SampleConfig(),
+		"ipengine_config.py":     engine.SampleConfig(),
 	}
 }
 

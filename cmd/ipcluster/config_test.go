@@ -78,6 +78,13 @@ func TestProfileCreateListsEveryOption(t *testing.T) {
 			t.Errorf("generated config lacks %q", want)
 		}
 	}
+	// the controller's and engine's files come from their option declarations
+	for file, want := range map[string]string{"ipcontroller_config.py": "# c.HeartMonitor.period = 3000",
+		"ipengine_config.py": "# c.IPEngine.startup_command = ''"} {
+		if data, err := os.ReadFile(filepath.Join(dir, file)); err != nil || !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %q (%v)", file, want, err)
+		}
+	}
 	// every listed default, uncommented, must load as it is
 	uncommented := regexp.MustCompile(`(?m)^# (c\.\w+\.\w+ = )`).ReplaceAllString(text, "$1")
 	if err := os.WriteFile(filepath.Join(dir, "ipcluster_config.py"), []byte(uncommented), 0o644); err != nil {

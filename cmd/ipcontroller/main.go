@@ -33,7 +33,7 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 2
 	}
-	cfg, logClose, err := configure(args)
+	cfg, logClose, err := controller.Configure(args, os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 2
@@ -77,9 +77,7 @@ Client.become_dask().
 
 Options:
 ` + profiles.Usage(options) + `
-Any --Class.trait=value of ipyparallel's ipcontroller is accepted; the ones this controller knows
-are applied (for example --HeartMonitor.period=500, --TaskScheduler.hwm=0), others are reported
-as ignored.
+` + traitHelp() + `
 
 Environment: IPYTHONDIR, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY (the HMAC key).
 `

@@ -51,7 +51,7 @@ func main() {
 
 // run is the whole program; ctx ends on SIGINT/SIGTERM.
 func run(ctx context.Context, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	args, err := profiles.ParseArgs(argv, options)
+	args, err := profiles.ParseArgs(argv, engine.Options())
 	if errors.Is(err, profiles.ErrHelp) {
 		fmt.Fprint(stdout, usage())
 		return exitOK
@@ -60,22 +60,14 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
 		return exitUsage
 	}
-	s, err := configure(args, getenv)
+	s, closeLog, err := engine.Configure(args, getenv, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
 		return exitUsage
 	}
-	defer s.closeFn()
-	log := s.cfg.Logger
-	if s.mpi && s.cfg.ID == nil {
-		rank, err := engine.MPIRank(getenv)
-		if err != nil {
-			fmt.Fprintf(stderr, "ipengine: --mpi: %v\n", err)
-			return exitUsage
-		}
-		s.cfg.ID = &rank
-	}
-	info, where, err := s.source.Load(ctx)
+	defer closeLog()
+	log := s.Config.Logger
+	info, where, err := s.Source.Load(ctx)
 	if err != nil {
 		log.Error("no controller", "err", err)
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
@@ -85,11 +77,11 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		info.Key = getenv("IPP_SESSION_KEY") // the file's key wins, as in ipyparallel
 	}
 	log.Info("using connection info", "from", where)
-	s.cfg.Info = info
+	s.Config.Info = info
 	if self, err := os.Executable(); err == nil {
-		s.cfg.GuardProgram = self
+		s.Config.GuardProgram = self
 	}
-	e, err := engine.New(s.cfg)
+	e, err := engine.New(s.Config)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
 		return exitUsage
@@ -99,30 +91,4 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		return exitError
 	}
 	return exitOK
-}
-
-func usage() string {
-	return `ipengine: the Go IPython-Parallel engine for shell commands.
-
-It registers with a controller (found through --file, IPP_CONNECTION_INFO, or the profile's
-ipcontroller[-<cluster_id>]-engine.json) and runs the code of every execute request as a shell
-command in the work directory, in its own process group, with IPP_ENGINE_ID, IPP_ENGINE_UUID and
-IPP_CLUSTER_ID set. Output streams back while the command runs; a non-zero exit is an error
-(CommandError) carrying the exit code. Python functions (apply/map) need Python engines:
-  c.EngineLauncher.engine_cmd = ['/usr/bin/python3', '-m', 'ipyparallel.engine']
-
-  view.execute('hostname', block=True).stdout      # from ipyparallel's Client
-
-It stops on shutdown requests, SIGINT/SIGTERM (stopping the running command), or when the
-controller's heartbeats stop. If it is killed outright (SIGKILL), a small guard process it started
-with the first command stops what that command left running.
-
-Options:
-` + profiles.Usage(options) + `
-ipyparallel's --IPEngine.url_file, wait_for_url_file, timeout, max_heartbeat_misses, id, use_mpi,
-location and --BaseParallelApplication.work_dir/cluster_id are accepted too.
-
-Environment: IPYTHONDIR, IPP_CONNECTION_INFO, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY, and
-for --mpi the launcher's OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK or SLURM_PROCID.
-`
 }

@@ -59,44 +59,6 @@ func TestNoControllerSaysWhereItLooked(t *testing.T) {
 	}
 }
 
-func TestConfigurePrecedence(t *testing.T) {
-	parse := func(argv ...string) *profiles.Args {
-		a, err := profiles.ParseArgs(argv, options)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	e := env(map[string]string{"IPP_PROFILE_DIR": "/env/profile", "IPP_CLUSTER_ID": "envid", "IPP_CONNECTION_INFO": "{}"})
-	// ipcluster 7 style: flags beat the environment; an empty cluster id is a value
-	s, err := configure(parse("--profile-dir", "/flag/profile", "--cluster-id", "", "--log-level=20"), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.source.ProfileDir != "/flag/profile" || s.source.ClusterID != "" || s.cfg.ClusterID != "" || s.source.ConnectionInfo != "{}" {
-		t.Errorf("flags: %+v", s.source)
-	}
-	// ipcluster 8 style: the environment only
-	s, _ = configure(parse(), e)
-	if s.source.ProfileDir != "/env/profile" || s.source.ClusterID != "envid" || !strings.Contains(s.source.Origin, "IPP_PROFILE_DIR") {
-		t.Errorf("env: %+v", s.source)
-	}
-	// traits and the shell engine's own options
-	s, err = configure(parse("--IPEngine.url_file=/f.json", "--IPEngine.wait_for_url_file=2.5", "--IPEngine.id=4",
-		"--IPEngine.max_heartbeat_misses=7", "--shell=/bin/bash", "--timeout=1", "--Foo.bar=1"), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.source.File != "/f.json" || s.source.Wait != 2500*time.Millisecond || s.cfg.ID == nil || *s.cfg.ID != 4 ||
-		s.cfg.MaxHeartbeatMisses != 7 || strings.Join(s.cfg.Shell, " ") != "/bin/bash -c" || s.cfg.RegistrationTimeout != time.Second {
-		t.Errorf("traits: %+v %+v", s.source, s.cfg)
-	}
-	s, _ = configure(parse("--shell", "bash -lc"), env(nil))
-	if strings.Join(s.cfg.Shell, "|") != "bash|-lc" {
-		t.Errorf("shell prefix: %q", s.cfg.Shell)
-	}
-}
-
 // TestRunsAgainstController runs the whole command in-process against an in-process
 // controller, found through the profile, and stops it as SIGTERM would.
 func TestRunsAgainstController(t *testing.T) {

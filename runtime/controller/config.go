@@ -15,92 +15,100 @@ import (
 )
 
 // Config is everything the controller needs; zero values take ipyparallel's defaults.
+//
+// The tagged fields are the controller's options under ipyparallel's class and trait names
+// (c.HeartMonitor.period, c.TaskScheduler.hwm, ...): Configure reads them from the command
+// line, the profile's ipcontroller_config.py/.json and the environment, and `--help` and
+// `ipcluster profile create` describe them from these declarations.
 type Config struct {
 	ProfileDir string // required: where security/ and log/ live
-	ClusterID  string
+	ClusterID  string `config:"cluster_id" class:"BaseParallelApplication" help:"cluster id, part of the connection file names (may be empty)"`
 
-	IP        string // bind address; default 127.0.0.1
-	Transport string // default tcp
-	Location  string // written into the files; default the host name
-	Ports     []int  // pool of ports to bind before random ones
-	SSH       string // "ssh" of the client file
-	EngineSSH string // "ssh" of the engine file
+	IP        string   `config:"ip" class:"IPController" help:"address to bind for engines and clients ('*' for all interfaces)"`
+	EngineIP  string   `config:"engine_ip" class:"IPController" help:"address for engines; this controller binds one address, so this one wins over ip"`
+	ClientIP  string   `config:"client_ip" class:"IPController" help:"address for clients; used when engine_ip is not set (one address is bound)"`
+	Transport string   `config:"transport" class:"IPController" help:"ZeroMQ transport: tcp or ipc"`
+	Location  string   `config:"location" class:"IPController" help:"host name or address written into the connection files (default: this host's name)"`
+	Ports     PortList `config:"ports" class:"IPController" type:"list of int" help:"ports to bind first, as a list or a range such as '10101-10120' (random ports after)"`
+	RegPort   int      `config:"regport" class:"IPController" help:"registration port (old form; it goes first in ports)"`
+	SSH       string   `config:"ssh_server" class:"IPController" help:"ssh server for clients, written into the client file ([user@]host[:port])"`
+	EngineSSH string   `config:"engine_ssh_server" class:"IPController" help:"ssh server for engines, written into the engine file"`
 
-	Key             string // HMAC key; default a new random one
+	Key             string // HMAC key; default a new random one (c.Session.key, see sessionSettings)
 	Unsigned        bool   // no key at all: messages are not signed (insecure; --no-secure)
-	SignatureScheme string // default hmac-sha256
+	SignatureScheme string `config:"signature_scheme" class:"Session" help:"message signature scheme"`
 
-	Scheme         string        // task scheme: leastload (default), lru, plainrandom, twobin, weighted, pure, none
-	HWM            int           // outstanding tasks per engine; default 1, 0 = unlimited (use HWMSet)
+	Scheme         string        `config:"scheme_name" class:"TaskScheduler" help:"task scheme: leastload, lru, plainrandom, twobin, weighted, pure or none"`
+	HWM            int           `config:"hwm" class:"TaskScheduler" help:"tasks outstanding per engine (0 = unlimited)"`
 	HWMSet         bool          // HWM was given explicitly (so 0 means unlimited)
-	Ping           time.Duration // heartbeat period; default 3 s
-	MaxMisses      int           // missed beats before an engine is dropped; default 10
-	BroadcastDepth int           // default 1 (2 leaves)
+	Ping           time.Duration `config:"period" class:"HeartMonitor" unit:"ms" help:"heartbeat period in milliseconds"`
+	MaxMisses      int           `config:"max_heartmonitor_misses" class:"HeartMonitor" help:"missed heartbeats before an engine is dropped"`
+	BroadcastDepth int           `config:"broadcast_scheduler_depth" class:"IPController" help:"depth of the broadcast scheduler tree (1-6)"`
 
-	Reuse bool // reuse existing connection files (key and ports) and keep them on exit
-	NoDB  bool // do not store task records
+	Reuse   bool   `config:"reuse_files" class:"IPController" help:"reuse existing connection files (same key and ports) and keep them on exit"`
+	Restore bool   `config:"restore_engines" class:"IPController" help:"like reuse_files (engines re-register on their own)"`
+	DBClass string `config:"db_class" class:"IPController" help:"task record store: DictDB (in memory) or NoDB (none)"`
+	NoDB    bool   // do not store task records (DBClass NoDB)
 
-	RecordLimit    int           // task records kept; default 1024
-	SizeLimit      int64         // buffer bytes kept; default 1 GiB
+	RecordLimit    int           `config:"record_limit" class:"DictDB" help:"task records kept"`
+	SizeLimit      int64         `config:"size_limit" class:"DictDB" help:"bytes of task buffers kept"`
 	StrandedGrace  time.Duration // wait before failing tasks of a dead engine; default 1 s
 	ShutdownLinger time.Duration // delay between shutdown_reply and exit (as ipyparallel: 1 s, so engines' last messages arrive)
 
 	Logger *slog.Logger
 }
 
+// DefaultConfig is a Config holding the defaults that setDefaults applies, as the options
+// are documented (the key, the location and the logger are chosen when the controller
+// starts).
+func DefaultConfig() Config {
+	return Config{
+		IP: "127.0.0.1", Transport: "tcp", SignatureScheme: wire.DefaultScheme, Scheme: "leastload",
+		HWM: 1, Ping: 3 * time.Second, MaxMisses: 10, BroadcastDepth: 1, DBClass: "DictDB",
+		RecordLimit: 1024, SizeLimit: 1 << 30,
+	}
+}
+
 func (c *Config) setDefaults() error {
 	if c.ProfileDir == "" {
 		return fmt.Errorf("controller: no profile directory")
 	}
-	if c.IP == "" {
-		c.IP = "127.0.0.1"
-	}
-	if c.Transport == "" {
-		c.Transport = "tcp"
-	}
+	d := DefaultConfig()
+	orDefault(&c.IP, d.IP)
+	orDefault(&c.Transport, d.Transport)
 	if c.Location == "" {
 		c.Location, _ = os.Hostname()
 	}
 	if c.Key == "" && !c.Unsigned {
 		c.Key = wire.NewID()
 	}
-	if c.SignatureScheme == "" {
-		c.SignatureScheme = wire.DefaultScheme
-	}
-	if c.Scheme == "" {
-		c.Scheme = "leastload"
-	}
+	orDefault(&c.SignatureScheme, d.SignatureScheme)
+	orDefault(&c.Scheme, d.Scheme)
 	if _, ok := schemes[c.Scheme]; !ok && c.Scheme != "pure" && c.Scheme != "none" {
 		return fmt.Errorf("unknown task scheme %q (choose leastload, lru, plainrandom, twobin, weighted, pure or none)", c.Scheme)
 	}
 	if !c.HWMSet && c.HWM == 0 {
-		c.HWM = 1
+		c.HWM = d.HWM
 	}
-	if c.Ping <= 0 {
-		c.Ping = 3 * time.Second
-	}
-	if c.MaxMisses <= 0 {
-		c.MaxMisses = 10
-	}
-	if c.BroadcastDepth <= 0 {
-		c.BroadcastDepth = 1
-	}
-	if c.RecordLimit <= 0 {
-		c.RecordLimit = 1024
-	}
-	if c.SizeLimit <= 0 {
-		c.SizeLimit = 1 << 30
-	}
-	if c.StrandedGrace <= 0 {
-		c.StrandedGrace = time.Second
-	}
-	if c.ShutdownLinger <= 0 {
-		c.ShutdownLinger = time.Second
-	}
+	orDefault(&c.Ping, d.Ping)
+	orDefault(&c.MaxMisses, d.MaxMisses)
+	orDefault(&c.BroadcastDepth, d.BroadcastDepth)
+	orDefault(&c.RecordLimit, d.RecordLimit)
+	orDefault(&c.SizeLimit, d.SizeLimit)
+	orDefault(&c.StrandedGrace, time.Second)
+	orDefault(&c.ShutdownLinger, time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
+}
+
+// orDefault sets *v to def when *v is zero (or, for numbers, negative).
+func orDefault[T string | int | int64 | time.Duration](v *T, def T) {
+	var zero T
+	if *v == zero || *v < zero {
+		*v = def
+	}
 }
 
 // registrationTimeout is how long a registration may wait for its first heartbeat.

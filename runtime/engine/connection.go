@@ -28,13 +28,13 @@ type Source struct {
 	// ConnectionInfo is the engine connection JSON itself (the value of IPP_CONNECTION_INFO).
 	ConnectionInfo string
 	// File is an explicit connection file (--file); it is used instead of ConnectionInfo.
-	File string
+	File string `config:"url_file" class:"IPEngine" help:"engine connection file (default <profile_dir>/security/ipcontroller[-<cluster_id>]-engine.json)"`
 	// ProfileDir and ClusterID name the default file when neither of the above is given.
 	ProfileDir string
 	ClusterID  string
 	// Wait bounds how long to wait for the file to appear (a controller writes it only once
 	// its sockets are bound, and batch jobs often start engines before that).
-	Wait time.Duration
+	Wait time.Duration `config:"wait_for_url_file" class:"IPEngine" help:"seconds to wait for the connection file to appear"`
 	// Origin explains how ProfileDir/ClusterID were chosen, for the error message
 	// ("--profile-dir", "IPP_PROFILE_DIR", ...). Optional.
 	Origin string

@@ -34,25 +34,41 @@ var (
 )
 
 // Config is what an engine needs; zero values take the defaults noted.
+//
+// The tagged fields are the engine's options under ipyparallel's class and trait names
+// (c.IPEngine.timeout, c.ShellEngine.shell, ...): Configure reads them from the command line,
+// the profile's ipengine_config.py/.json and the environment.
 type Config struct {
 	Info     profiles.EngineInfo // the engine connection info (Source.Load)
-	Location string              // overrides Info.Location when the interface is a wildcard
+	Location string              `config:"location" class:"IPEngine" help:"controller host or address to use when the connection info's interface is 0.0.0.0 or *"`
 
-	UUID      string   // engine uuid = session id = socket identity; default a new wire.NewID()
-	ID        *int     // engine id to request (--id, MPI rank); nil lets the controller choose
-	ClusterID string   // exported to commands as IPP_CLUSTER_ID
-	WorkDir   string   // where commands run; default the current directory
-	Shell     []string // command prefix; the code is appended as one argument; default /bin/sh -c
-	Env       []string // base environment of commands; default os.Environ()
+	UUID      string       `config:"session" class:"Session" help:"engine uuid (default: a new random one)"`
+	ID        *int         `config:"id" class:"IPEngine" help:"engine id to request (default: the MPI rank with use_mpi, else the controller's choice)"`
+	ClusterID string       `config:"cluster_id" class:"BaseParallelApplication" help:"cluster id, part of the connection file name (may be empty)"`
+	WorkDir   string       // where commands run; default the current directory (c.IPEngine.work_dir, see Configure)
+	Shell     ShellCommand `config:"shell" class:"ShellEngine" help:"shell that runs the code: '/bin/bash' (run as /bin/bash -c CODE), a prefix such as 'bash -lc', or a list"`
+	Env       []string     // base environment of commands; default os.Environ()
 
-	RegistrationTimeout time.Duration // wait for registration_reply; default 10 s
-	MaxHeartbeatMisses  int           // checks (every hb_period+500 ms) without a ping before leaving; default 10
-	KillGrace           time.Duration // SIGTERM to SIGKILL for a command's process group; default 3 s
+	// StartupCommand and StartupScript run once, in WorkDir with the shell, before the
+	// engine registers; if either fails the engine does not start (ErrStartup).
+	StartupCommand string `config:"startup_command" class:"IPEngine" help:"shell command run once in work_dir before registering; if it fails, the engine stops with its output"`
+	StartupScript  string `config:"startup_script" class:"IPEngine" help:"shell script (a file) sourced once in work_dir before registering, after startup_command"`
+
+	RegistrationTimeout time.Duration `config:"timeout" class:"IPEngine" help:"seconds to wait for the controller's registration reply"`
+	MaxHeartbeatMisses  int           `config:"max_heartbeat_misses" class:"IPEngine" help:"leave after this many heartbeat checks (every hb_period+0.5 s) without a ping (0: never)"`
+	KillGrace           time.Duration `config:"kill_timeout" class:"ShellEngine" help:"seconds from SIGTERM to SIGKILL when stopping a command"`
 	// GuardProgram, when set, is started (with GuardEnv=1) at the first command to stop what
 	// the command left if this engine is killed outright; cmd/ipengine passes itself.
 	GuardProgram string
 
 	Logger *slog.Logger
+}
+
+// DefaultConfig is a Config holding the defaults that New applies, as the options are
+// documented.
+func DefaultConfig() Config {
+	return Config{Shell: ShellCommand{"/bin/sh", "-c"}, RegistrationTimeout: 10 * time.Second,
+		MaxHeartbeatMisses: 10, KillGrace: 3 * time.Second}
 }
 
 func (c *Config) setDefaults() error {
@@ -74,20 +90,21 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("work directory %s is not a directory", wd)
 	}
 	c.WorkDir = wd
+	d := DefaultConfig()
 	if len(c.Shell) == 0 {
-		c.Shell = []string{"/bin/sh", "-c"}
+		c.Shell = d.Shell
 	}
 	if c.Env == nil {
 		c.Env = os.Environ()
 	}
 	if c.RegistrationTimeout <= 0 {
-		c.RegistrationTimeout = 10 * time.Second
+		c.RegistrationTimeout = d.RegistrationTimeout
 	}
 	if c.MaxHeartbeatMisses <= 0 {
-		c.MaxHeartbeatMisses = 10
+		c.MaxHeartbeatMisses = d.MaxHeartbeatMisses
 	}
 	if c.KillGrace <= 0 {
-		c.KillGrace = 3 * time.Second
+		c.KillGrace = d.KillGrace
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -161,8 +178,12 @@ func (e *Engine) ID() int { return int(e.id.Load()) }
 
 // Run registers with the controller and serves until a shutdown_request (nil), ctx is done
 // (nil: the running command is stopped and the engine unregisters), the heartbeat stops
-// (ErrControllerGone) or registration fails (ErrRegistration). No command outlives Run.
+// (ErrControllerGone), registration fails (ErrRegistration), or, before anything else, the
+// startup command or script fails (ErrStartup). No command outlives Run.
 func (e *Engine) Run(ctx context.Context) error {
+	if err := e.runStartup(ctx); err != nil {
+		return err
+	}
 	zctx, err := transport.NewContext()
 	if err != nil {
 		return err

@@ -1,0 +1,95 @@
+package profiles
+
+import (
+	"strings"
+)
+
+// Alias is a command-line shortcut for traits, as traitlets' aliases and flags are:
+// --ping=250 sets HeartMonitor.period, the flag --reuse sets IPController.reuse_files = True.
+// Its help comes from the trait's declaration unless Help is given.
+type Alias struct {
+	Name  string  // the option, with dashes: "ping"
+	Trait string  // "Class.trait" the option's value goes to; for a flag, empty or (Optional) where a value goes
+	Set   []Trait // a flag: the traits it sets (Value is text, as on the command line)
+	Flag  bool    // a flag that sets nothing (accepted for compatibility)
+	// Optional lets a flag take a value as well (--mpi or --mpi=mpi4py): the value goes
+	// to Trait, and Set applies either way.
+	Optional bool
+	Value    string // what the value is, for help ("MS"); default from the trait's type
+	Help     string
+}
+
+func (a Alias) flag() bool { return a.Flag || len(a.Set) > 0 }
+
+// AliasOptions makes the command-line options of aliases, with the help of the traits they
+// set (specs, as DescribeClasses gives them for cl) where the alias has none.
+func AliasOptions(aliases []Alias, cl Classes, specs []ClassSpec) []Option {
+	out := make([]Option, 0, len(aliases))
+	for _, a := range aliases {
+		o := Option{Name: a.Name, Flag: a.flag(), Optional: a.Optional, Value: a.Value, Help: a.Help}
+		target := a.Trait
+		if target == "" && len(a.Set) > 0 {
+			target = a.Set[0].Class + "." + a.Set[0].Name
+		}
+		if sp, ok := findSpec(cl, specs, target); ok {
+			if o.Help == "" {
+				o.Help = sp.Help
+			}
+			if o.Value == "" {
+				o.Value = strings.ToUpper(strings.Fields(sp.Type)[0])
+			}
+		}
+		if o.Value == "" {
+			o.Value = "VALUE"
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func findSpec(cl Classes, specs []ClassSpec, trait string) (ClassSpec, bool) {
+	class, name, ok := strings.Cut(trait, ".")
+	if !ok {
+		return ClassSpec{}, false
+	}
+	for _, sp := range specs {
+		if sp.Name == name && sp.Class == cl.Main(class) {
+			return sp, true
+		}
+	}
+	return ClassSpec{}, false
+}
+
+// CommandLine is the command-line layer of a program's config: the aliases given in args,
+// in command-line order, then the --Class.trait=value arguments themselves. Each alias sets
+// the main class of its trait's chain (Classes.Main), so that the command line wins over
+// config files, and names itself as the source ("--ping=soon: ...").
+func CommandLine(args *Args, aliases []Alias, cl Classes) (*Config, error) {
+	byName := make(map[string]Alias, len(aliases))
+	for _, a := range aliases {
+		byName[a.Name] = a
+	}
+	layer := &Config{}
+	for _, name := range args.Given() {
+		a, ok := byName[name]
+		if !ok {
+			continue
+		}
+		v, _ := args.Lookup(name)
+		src := Source{Name: "--" + name}
+		if !a.flag() || v != "" {
+			src.Name += "=" + v
+		}
+		set := func(trait, value string) {
+			class, tname, _ := strings.Cut(trait, ".")
+			layer.SetText(cl.Main(class), tname, value, src)
+		}
+		for _, t := range a.Set {
+			set(t.Class+"."+t.Name, t.Value)
+		}
+		if a.Trait != "" && (!a.flag() || v != "") {
+			set(a.Trait, v)
+		}
+	}
+	return Merge(layer, FromTraits(args.Traits))
+}
