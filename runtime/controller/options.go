@@ -94,34 +94,24 @@ func documented() []any {
 	return []any{&cfg, &app, &sessionSettings{}, &compatSettings{}}
 }
 
+// declarations are the controller's options, declared once.
+var declarations = profiles.AppDeclarations{
+	Title:   "Configuration file for ipcontroller (the Go controller reads these).",
+	Classes: Classes,
+	Aliases: Aliases,
+	Order:   []string{"IPController", "HeartMonitor", "TaskScheduler", "DictDB", "Session"},
+	Structs: documented,
+}
+
 // Specs describes every option of the controller, grouped by class, for --help and the
-// ipcontroller_config.py that `ipcluster profile create` writes.
-func Specs() []profiles.ClassSpec {
-	var out []profiles.ClassSpec
-	for _, v := range documented() {
-		specs, err := profiles.DescribeClasses(Classes, v)
-		if err != nil {
-			panic(err) // a bad declaration in this package: a programming error the tests catch
-		}
-		out = append(out, specs...)
-	}
-	order := []string{"IPController", "HeartMonitor", "TaskScheduler", "DictDB", "Session"}
-	slices.SortStableFunc(out, func(a, b profiles.ClassSpec) int {
-		return slices.Index(order, a.Class) - slices.Index(order, b.Class)
-	})
-	return out
-}
+// config file that `ipcluster profile create` writes.
+func Specs() []profiles.ClassSpec { return declarations.Specs() }
 
-// Options are ipcontroller's command-line options (for profiles.ParseArgs and --help).
-func Options() []profiles.Option {
-	return append(append([]profiles.Option(nil), profiles.LocationOptions...), profiles.AliasOptions(Aliases, Classes, Specs())...)
-}
+// Options are the controller's command-line options (for profiles.ParseArgs and --help).
+func Options() []profiles.Option { return declarations.Options() }
 
-// SampleConfig is the commented ipcontroller_config.py of a new profile.
-func SampleConfig() string {
-	return profiles.SampleConfig("Configuration file for ipcontroller (the Go controller reads these).\n\n"+
-		"Every option is listed with its default; uncomment and edit to change one.", Specs())
-}
+// SampleConfig is the commented config file of a new profile.
+func SampleConfig() string { return declarations.SampleConfig() }
 
 // Configure turns ipcontroller's command line (parsed with Options), the profile's
 // ipcontroller_config.py/.json and the environment (getenv: IPP_PROFILE_DIR,

@@ -86,34 +86,24 @@ func documented() []any {
 // waits 10 s, but batch jobs often start engines before the controller is up.
 const DefaultWait = 30 * time.Second
 
+// declarations are the engine's options, declared once.
+var declarations = profiles.AppDeclarations{
+	Title:   "Configuration file for ipengine (the Go shell engine reads these).",
+	Classes: Classes,
+	Aliases: Aliases,
+	Order:   []string{"IPEngine", "ShellEngine", "MPI", "Session"},
+	Structs: documented,
+}
+
 // Specs describes every option of the engine, grouped by class, for --help and the
-// ipengine_config.py that `ipcluster profile create` writes.
-func Specs() []profiles.ClassSpec {
-	var out []profiles.ClassSpec
-	for _, v := range documented() {
-		specs, err := profiles.DescribeClasses(Classes, v)
-		if err != nil {
-			panic(err) // a bad declaration in this package: a programming error the tests catch
-		}
-		out = append(out, specs...)
-	}
-	order := []string{"IPEngine", "ShellEngine", "MPI", "Session"}
-	slices.SortStableFunc(out, func(a, b profiles.ClassSpec) int {
-		return slices.Index(order, a.Class) - slices.Index(order, b.Class)
-	})
-	return out
-}
+// config file that `ipcluster profile create` writes.
+func Specs() []profiles.ClassSpec { return declarations.Specs() }
 
-// Options are ipengine's command-line options (for profiles.ParseArgs and --help).
-func Options() []profiles.Option {
-	return append(append([]profiles.Option(nil), profiles.LocationOptions...), profiles.AliasOptions(Aliases, Classes, Specs())...)
-}
+// Options are the engine's command-line options (for profiles.ParseArgs and --help).
+func Options() []profiles.Option { return declarations.Options() }
 
-// SampleConfig is the commented ipengine_config.py of a new profile.
-func SampleConfig() string {
-	return profiles.SampleConfig("Configuration file for ipengine (the Go shell engine reads these).\n\n"+
-		"Every option is listed with its default; uncomment and edit to change one.", Specs())
-}
+// SampleConfig is the commented config file of a new profile.
+func SampleConfig() string { return declarations.SampleConfig() }
 
 // Setup is a configured engine: where to find the controller, and how to run.
 type Setup struct {
