@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -37,25 +36,11 @@ func (cl Classes) Main(class string) string {
 	return ch[0][0]
 }
 
-// Decode sets the options of the struct dst points to, each read along the chain of the
-// class its class tag names. Untagged options are read along the chain of "". Every
+// DecodeClasses sets the options of the struct dst points to, each read along the chain of
+// the class its class tag names. Untagged options are read along the chain of "". Every
 // problem is reported, each naming its source.
 func (c *Config) DecodeClasses(cl Classes, dst any) error {
-	rv := reflect.ValueOf(dst)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("decode config: need a pointer to a struct, got %T", dst)
-	}
-	fields, err := fieldsOf(rv.Elem().Type())
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, f := range fields {
-		if err := c.decodeField(cl.Chain(f.class), rv.Elem(), f); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return c.decodeAlong(dst, cl.Chain)
 }
 
 // ClassSpec is a declared option with the class a config file names it by.

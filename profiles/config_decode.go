@@ -22,6 +22,12 @@ type Decoder interface {
 // appends and updates apply to them. Every problem is reported, each naming its source.
 // Describe tells which fields are options and how they are tagged.
 func (c *Config) Decode(chain Chain, dst any) error {
+	return c.decodeAlong(dst, func(string) Chain { return chain })
+}
+
+// decodeAlong decodes every option of the struct dst points to along the chain that
+// chainOf gives for the option's class tag.
+func (c *Config) decodeAlong(dst any, chainOf func(class string) Chain) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("decode config: need a pointer to a struct, got %T", dst)
@@ -32,7 +38,7 @@ func (c *Config) Decode(chain Chain, dst any) error {
 	}
 	var errs []error
 	for _, f := range fields {
-		if err := c.decodeField(chain, rv.Elem(), f); err != nil {
+		if err := c.decodeField(chainOf(f.class), rv.Elem(), f); err != nil {
 			errs = append(errs, err)
 		}
 	}
