@@ -12,12 +12,12 @@ import (
 // c.IPClusterEngines.n and c.IPClusterStart.n).
 type ClusterSettings struct {
 	N                  int           `config:"n" help:"number of engines to start"`
-	EngineLauncher     string        `config:"engine_launcher_class" help:"engine launcher: local or mpi (ipyparallel class names work too)"`
-	ControllerLauncher string        `config:"controller_launcher_class" help:"controller launcher: local or mpi"`
+	EngineLauncher     string        `config:"engine_launcher_class" help:"engine launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc (ipyparallel class names such as 'MPI' work too)"`
+	ControllerLauncher string        `config:"controller_launcher_class" help:"controller launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc"`
 	ControllerIP       string        `config:"controller_ip" help:"address the controller binds; '*' for all interfaces (engines on other hosts)"`
 	ControllerLocation string        `config:"controller_location" help:"controller host name written into the connection files"`
 	Delay              float64       `config:"delay" help:"seconds between the controller being up and starting engines"`
-	EngineTimeout      time.Duration `config:"engine_timeout" help:"seconds to wait for the engines to register"`
+	EngineTimeout      time.Duration `config:"engine_timeout" help:"seconds to wait for the engines to register (or a duration such as '90s'; 0: do not wait)"`
 	EngineKind         string        `config:"engine_kind" help:"engines to start: 'python' (ipyparallel's engine: runs Python functions), 'go' (the Go ipengine: runs shell commands), or 'auto': python when this machine has a python3 that imports ipyparallel ($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go; engine_cmd overrides it"`
 }
 
@@ -43,7 +43,8 @@ var clusterChain = profiles.ChainOf("Cluster")
 // chains: c.EngineLauncher.engine_cmd applies to every engine launcher,
 // c.MPIEngineSetLauncher.engine_cmd only to MPI engines.
 func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
-	cs := ClusterSettings{N: opts.N, EngineLauncher: opts.EngineLauncher, ControllerLauncher: opts.ControllerLauncher, Delay: opts.Delay, EngineKind: opts.EngineKind}
+	cs := ClusterSettings{N: opts.N, EngineLauncher: opts.EngineLauncher, ControllerLauncher: opts.ControllerLauncher, Delay: opts.Delay,
+		EngineKind: opts.EngineKind, EngineTimeout: opts.EngineTimeout}
 	if err := cfg.Decode(clusterChain, &cs); err != nil {
 		return err
 	}
@@ -53,9 +54,7 @@ func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) er
 		return err
 	}
 	opts.EngineKind = cs.EngineKind
-	if cs.EngineTimeout > 0 {
-		opts.EngineTimeout = cs.EngineTimeout
-	}
+	opts.EngineTimeout = max(cs.EngineTimeout, 0) // 0: do not wait
 	opts.Settings = configSettings{cfg}
 	return nil
 }

@@ -38,6 +38,7 @@ func AliasOptions(aliases []Alias, cl Classes, specs []ClassSpec) []Option {
 			if o.Value == "" {
 				o.Value = strings.ToUpper(strings.Fields(sp.Type)[0])
 			}
+			o.Default = sp.Default
 		}
 		if o.Value == "" {
 			o.Value = "VALUE"

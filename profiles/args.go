@@ -22,6 +22,7 @@ type Option struct {
 	Optional bool
 	Value    string // what the value is, for help: "DIR", "MS"
 	Help     string
+	Default  any // an alias's trait default as plain data (see Describe), for help; nil if unknown
 }
 
 // Trait is a --Class.trait=value assignment.

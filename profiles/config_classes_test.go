@@ -65,6 +65,9 @@ func TestAliasesBecomeOptionsAndTheCommandLineLayer(t *testing.T) {
 			t.Errorf("usage lacks %q:\n%s", want, usage)
 		}
 	}
+	if opts[0].Name != "ping" || opts[0].Default != int64(1000) { // Period: time.Second, in ms
+		t.Errorf("--ping default %#v, want the declared 1000", opts[0].Default)
+	}
 	args, err := ParseArgs([]string{"--work-dir=/flag", "--fast", "--ping=20", "--mpi=x", "--Monitor.limit=5"}, opts)
 	if err != nil {
 		t.Fatal(err)

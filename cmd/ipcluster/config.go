@@ -15,23 +15,25 @@ import (
 )
 
 // loadOptions builds the cluster options: defaults < the profile's ipcluster_config.py and
-// .json < --Class.trait=value arguments. Command-line flags are applied by the caller, then
-// finishOptions reads the settings of the chosen launchers.
+// .json < the flags for config settings (clusterAliases) < --Class.trait=value arguments.
+// The caller applies the other flags (--work-dir), then reads the settings of the chosen
+// launchers (cluster.ApplyLauncherConfig).
 func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
-	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c)}
+	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c), EngineTimeout: startFlagTimeout}
 	files, err := profiles.LoadProfile(opts.ProfileDir, "ipcluster")
 	if err != nil {
 		return opts, nil, err
 	}
 	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
-	if c.IsSet("ssh-host") { // a flag for c.BatchSystemLauncher.ssh_host, above the config files
-		traits = append(traits, profiles.Trait{Class: "BatchSystemLauncher", Name: "ssh_host", Value: c.String("ssh-host")})
+	cmdline, err := commandLineLayer(c, traits) // the flags, then --Class.trait=value
+	if err != nil {
+		return opts, nil, err
 	}
 	// Old names (c.IPClusterEngines.n, engine_set_launcher_class, ...) are moved to today's
 	// in each layer, so that a command-line --IPClusterEngines.n still beats the files.
 	oldNames := cluster.OldNames(c.Command.Name)
 	files, warnings := files.Rename(oldNames)
-	args, argWarnings := profiles.FromTraits(traits).Rename(oldNames)
+	args, argWarnings := cmdline.Rename(oldNames)
 	cfg, err := profiles.Merge(files, args)
 	if err != nil {
 		return opts, nil, err

@@ -14,42 +14,17 @@ import (
 	"ipcluster/launchers"
 )
 
+// startFlagTimeout is how long ipcluster waits for engines when neither a flag nor a config
+// file says (the default of c.Cluster.engine_timeout).
 const startFlagTimeout = 60 * time.Second
 
 func startFlags() []cli.Flag {
-	return append(profileFlags(),
-		&cli.IntFlag{Name: "n", Usage: "number of engines (default 4, or c.Cluster.n)"},
-		&cli.StringFlag{Name: "engines", Usage: "engine launcher: " + joinNames()},
-		engineKindFlag(),
-		&cli.StringFlag{Name: "controller", Usage: "controller launcher: " + joinNames()},
-		&cli.StringFlag{Name: "ip", Usage: "address the controller binds (default 127.0.0.1; '*' for all)"},
-		&cli.StringFlag{Name: "location", Usage: "controller host name for engines on other machines"},
-		&cli.Float64Flag{Name: "delay", Usage: "seconds between the controller being up and starting engines"},
+	flags := append(profileFlags(), aliasFlags("n", "engines", "engine-kind", "controller", "ip", "location", "delay", "timeout", "ssh-host")...)
+	return append(flags,
 		&cli.StringFlag{Name: "work-dir", Usage: "working directory of the controller and engines"},
 		&cli.BoolFlag{Name: "daemonize", Usage: "return once the engines are registered and leave the cluster running"},
-		&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the engines to register", Value: startFlagTimeout},
-		&cli.StringFlag{Name: "ssh-host", Usage: "run the batch scheduler's commands on this login host over SSH (c.BatchSystemLauncher.ssh_host)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the batch scripts and submit commands (or the commands) without submitting or starting anything"},
 	)
-}
-
-// engineKindFlag chooses between ipyparallel's Python engine and the Go engine.
-func engineKindFlag() cli.Flag {
-	return &cli.StringFlag{Name: "engine-kind", Usage: "engines to start: python (ipyparallel's: runs Python functions), go (runs shell " +
-		"commands), or auto (default, or c.Cluster.engine_kind; for ipcluster engines: the kind of the cluster's engines): " +
-		"python when a python3 that imports ipyparallel is found " +
-		"($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go. c.EngineLauncher.engine_cmd overrides it"}
-}
-
-func joinNames() string {
-	s := ""
-	for i, n := range launchers.Builtin().Names() {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }
 
 func startCommand() *cli.Command {
@@ -74,20 +49,8 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 	if err != nil {
 		return opts, err
 	}
-	if c.IsSet("n") {
-		opts.N = c.Int("n")
-	}
-	for flag, dst := range map[string]*string{"engines": &opts.EngineLauncher, "controller": &opts.ControllerLauncher, "engine-kind": &opts.EngineKind,
-		"ip": &opts.ControllerIP, "location": &opts.ControllerLocation, "work-dir": &opts.WorkDir} {
-		if c.IsSet(flag) {
-			*dst = c.String(flag)
-		}
-	}
-	if c.IsSet("delay") {
-		opts.Delay = c.Float64("delay")
-	}
-	if c.IsSet("timeout") || opts.EngineTimeout == 0 {
-		opts.EngineTimeout = c.Duration("timeout")
+	if c.IsSet("work-dir") {
+		opts.WorkDir = c.String("work-dir")
 	}
 	if err := cluster.ApplyLauncherConfig(cfg, launchers.Builtin(), &opts); err != nil {
 		return opts, err
