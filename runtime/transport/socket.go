@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,7 +46,10 @@ const reconnectInterval = 100 * time.Millisecond
 type Socket struct {
 	ctx  *Context
 	kind Kind
-	loop *Loop // set by Loop.Add: sends are flushed once per loop iteration
+	// loop is set by Loop.Add (sends are then flushed once per loop iteration). Atomic:
+	// sockets are usually bound before they are added, so connection goroutines may be
+	// delivering messages, and reading it, while Add runs.
+	loop atomic.Pointer[Loop]
 
 	mu        sync.Mutex
 	identity  []byte
@@ -336,8 +340,8 @@ func (s *Socket) deliver(p *peer, msg [][]byte) {
 		case s.avail <- struct{}{}:
 		default:
 		}
-		if s.loop != nil {
-			s.loop.signal()
+		if l := s.loop.Load(); l != nil {
+			l.signal()
 		}
 	}
 }
@@ -414,8 +418,8 @@ func (s *Socket) Send(frames [][]byte) error {
 // socket outside a loop flushes at once.
 func (s *Socket) enqueue(p *peer, frames [][]byte) {
 	p.queue(func(b []byte) []byte { return appendMessage(b, frames) })
-	if s.loop != nil {
-		s.loop.markDirty(p)
+	if l := s.loop.Load(); l != nil {
+		l.markDirty(p)
 		return
 	}
 	p.flush()
