@@ -27,6 +27,12 @@ func (c *Context) warn(msg string, args ...any) {
 	}
 }
 
+func (c *Context) info(msg string, args ...any) {
+	if l := c.log.Load(); l != nil {
+		l.Info(msg, args...)
+	}
+}
+
 // NewContext makes a context.
 func NewContext() (*Context, error) {
 	c := &Context{}

@@ -208,15 +208,43 @@ func splitEndpoint(ep string) (host, port string, err error) {
 	return host, port, nil
 }
 
+// Accept failures back off from acceptRetryMin, doubling to acceptRetryMax (net/http's
+// Server does the same): running out of file descriptors must not end the listener.
+const (
+	acceptRetryMin = 5 * time.Millisecond
+	acceptRetryMax = time.Second
+)
+
+// accept serves a listener until it is closed. A failing accept (EMFILE when the process is
+// out of file descriptors, ENFILE, ENOBUFS, ...) is retried after a growing pause, and a burst
+// of failures is logged twice: when it starts and when accepting works again.
 func (s *Socket) accept(ln net.Listener) {
 	defer s.ctx.wg.Done()
+	var delay time.Duration
+	failures := 0
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) || s.closeCtx.Err() != nil {
+				return
 			}
-			return // the listener was closed
+			if failures == 0 {
+				s.ctx.warn("ZeroMQ listener cannot accept connections; retrying", "socket", socketTypeNames[s.kind],
+					"address", ln.Addr().String(), "err", err)
+			}
+			failures++
+			delay = min(max(2*delay, acceptRetryMin), acceptRetryMax)
+			select {
+			case <-time.After(delay):
+			case <-s.closeCtx.Done():
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			s.ctx.info("ZeroMQ listener accepts connections again", "socket", socketTypeNames[s.kind],
+				"address", ln.Addr().String(), "failed_accepts", failures)
+			delay, failures = 0, 0
 		}
 		s.ctx.wg.Add(1)
 		go func() {
