@@ -14,9 +14,6 @@ import (
 	"time"
 )
 
-// handshakeTimeout bounds the greeting and READY exchange of a new connection.
-const handshakeTimeout = 10 * time.Second
-
 // peer is one ZMTP connection of a socket. A reader goroutine parses incoming messages and
 // hands them to the socket; outgoing messages are appended to wbuf by the socket's owner
 // and written with a non-blocking write, and what the kernel does not take at once is
@@ -43,7 +40,7 @@ type peer struct {
 
 // handshake exchanges greetings and READY commands on a new connection.
 func (s *Socket) handshake(conn net.Conn) (*peer, error) {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	conn.SetDeadline(s.ctx.handshakeDeadline())
 	s.mu.Lock()
 	out := appendReady(slices.Clone(greeting), s.kind, s.identity)
 	s.mu.Unlock()
@@ -107,7 +104,7 @@ func (p *peer) run() {
 		flags, body, err := readFrame(p.r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
-				p.sock.ctx.warn("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],
+				p.sock.ctx.warnConnection("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],
 					"peer", p.conn.RemoteAddr().String(), "err", err)
 			}
 			p.end()

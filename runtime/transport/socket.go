@@ -283,7 +283,7 @@ func (s *Socket) open(conn net.Conn) *peer {
 		return nil
 	}
 	if err != nil {
-		s.ctx.warn("ZeroMQ connection refused", "socket", socketTypeNames[s.kind], "peer", conn.RemoteAddr().String(), "err", err)
+		s.ctx.warnConnection("ZeroMQ connection refused", "socket", socketTypeNames[s.kind], "peer", conn.RemoteAddr().String(), "err", err)
 		conn.Close()
 		return nil
 	}

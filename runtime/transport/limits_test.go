@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Hundreds of peers refused at once make a handful of log lines and a count, not a line
+// each; no refusal goes uncounted.
+func TestRefusedConnectionsAreLoggedWithinARateLimit(t *testing.T) {
+	var logged safeBuffer
+	zctx, _ := NewContext()
+	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
+	zctx.refusals.interval = time.Second // 10 s in use; short here so the count comes soon
+	router, _ := zctx.NewSocket(Router)
+	defer func() { router.Close(); zctx.Term() }()
+	port, err := router.Bind("tcp", "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const peers = 300
+	junk := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + strings.Repeat("x", 64))
+	for range peers {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write(junk)
+		conn.Close()
+	}
+	countRe := regexp.MustCompile(`count=(\d+)`)
+	var single, summaries, counted int
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		single, summaries, counted = 0, 0, 0
+		for _, line := range strings.Split(logged.String(), "\n") {
+			if !strings.Contains(line, "ZeroMQ connection refused") {
+				continue
+			}
+			if m := countRe.FindStringSubmatch(line); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				summaries++
+				counted += n
+			} else {
+				single++
+			}
+		}
+		if single+counted >= peers || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if single+counted != peers {
+		t.Fatalf("%d refusals logged one by one and %d counted, want %d in all:\n%s", single, counted, peers, logged.String())
+	}
+	// at most the first 5 of each interval one by one (intervals: those that ended in a count)
+	if single > 5*summaries || summaries > 15 {
+		t.Errorf("%d lines for %d refusals (%d summaries): not rate-limited", single+summaries, peers, summaries)
+	}
+}
+
+// Peers that connect and never complete the handshake are closed after the handshake
+// timeout, however many they are; a peer that completed it is not.
+func TestStalledHandshakesAreClosed(t *testing.T) {
+	router, dealer, port := connectedPair(t)
+	router.ctx.SetHandshakeTimeout(300 * time.Millisecond)
+	dealer.Send([][]byte{[]byte("first")})
+	recvWithin(t, router, 5*time.Second) // the dealer's handshake is done
+
+	const stalled = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, stalled)
+	start := time.Now()
+	for i := range stalled {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if i%2 == 1 {
+			conn.Write(greeting[:20]) // half a greeting, then silence
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadAll(conn); err != nil { // our greeting, then EOF: closed by us
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a stalled peer was not hung up on: %v", err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("stalled peers closed after %s, before the 300 ms timeout", took)
+	}
+	dealer.Send([][]byte{[]byte("still here")})
+	if got := recvWithin(t, router, 5*time.Second); string(got[1]) != "still here" {
+		t.Fatalf("got %q", got)
+	}
+}
