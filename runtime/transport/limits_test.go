@@ -110,3 +110,59 @@ func TestStalledHandshakesAreClosed(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// A frame over the socket's maximum message size closes that peer's connection only, and
+// the log names the peer; a frame of exactly the maximum passes.
+func TestOversizedFrameClosesOnlyItsConnection(t *testing.T) {
+	var logged safeBuffer
+	zctx, _ := NewContext()
+	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
+	router, _ := zctx.NewSocket(Router)
+	if err := router.SetMaxMsgSize(1000); err != nil {
+		t.Fatal(err)
+	}
+	port, err := router.Bind("tcp", "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dealers := map[string]*Socket{}
+	for _, id := range []string{"big", "other"} {
+		d, _ := zctx.NewSocket(Dealer)
+		d.SetIdentity([]byte(id))
+		if err := d.Connect(fmt.Sprintf("tcp://127.0.0.1:%d", port)); err != nil {
+			t.Fatal(err)
+		}
+		dealers[id] = d
+	}
+	defer func() {
+		for _, d := range dealers {
+			d.Close()
+		}
+		router.Close()
+		zctx.Term()
+	}()
+
+	dealers["big"].Send([][]byte{make([]byte, 1000)})
+	if got := recvWithin(t, router, 5*time.Second); string(got[0]) != "big" || len(got[1]) != 1000 {
+		t.Fatalf("frame of the maximum size: got %q with %d bytes", got[0], len(got[len(got)-1]))
+	}
+	dealers["big"].Send([][]byte{make([]byte, 1001)})
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logged.String(), "exceeds the maximum message size") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the oversized frame: %q", logged.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(logged.String(), "peer=127.0.0.1:") {
+		t.Errorf("the peer is not named: %q", logged.String())
+	}
+	dealers["other"].Send([][]byte{[]byte("still served")})
+	got := recvWithin(t, router, 5*time.Second)
+	if string(got[0]) != "other" || string(got[1]) != "still served" {
+		t.Fatalf("got %q; the oversized frame must not be delivered", got)
+	}
+	if err := router.SetMaxMsgSize(-2); err == nil {
+		t.Error("SetMaxMsgSize(-2) accepted")
+	}
+}

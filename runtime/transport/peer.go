@@ -14,6 +14,9 @@ import (
 	"time"
 )
 
+// maxHandshakeFrame bounds the READY command: its metadata is a few properties.
+const maxHandshakeFrame = 1 << 20
+
 // peer is one ZMTP connection of a socket. A reader goroutine parses incoming messages and
 // hands them to the socket; outgoing messages are appended to wbuf by the socket's owner
 // and written with a non-blocking write, and what the kernel does not take at once is
@@ -55,7 +58,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 	if err := checkGreeting(g); err != nil {
 		return nil, err
 	}
-	flags, body, err := readFrame(r)
+	flags, body, err := readFrame(r, maxHandshakeFrame)
 	if err != nil {
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
@@ -101,7 +104,7 @@ func (p *peer) run() {
 	}()
 	var msg [][]byte
 	for {
-		flags, body, err := readFrame(p.r)
+		flags, body, err := readFrame(p.r, p.sock.maxMsgSize.Load())
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
 				p.sock.ctx.warnConnection("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],

@@ -51,6 +51,8 @@ type Socket struct {
 	// delivering messages, and reading it, while Add runs.
 	loop atomic.Pointer[Loop]
 
+	maxMsgSize atomic.Int64 // largest frame accepted from a peer, -1: any (SetMaxMsgSize)
+
 	mu        sync.Mutex
 	identity  []byte
 	mandatory bool
@@ -81,6 +83,7 @@ func (c *Context) NewSocket(kind Kind) (*Socket, error) {
 	if kind == Router {
 		s.byID = map[string]*peer{}
 	}
+	s.maxMsgSize.Store(-1)
 	s.closeCtx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -102,6 +105,19 @@ func (s *Socket) SetMandatory() error {
 	s.mu.Lock()
 	s.mandatory = true
 	s.mu.Unlock()
+	return nil
+}
+
+// SetMaxMsgSize sets the largest frame a peer may send, in bytes (libzmq's ZMQ_MAXMSGSIZE,
+// which also counts each frame of a multipart message on its own); a peer that announces a
+// larger one is disconnected, and logged, while the socket's other connections go on. -1,
+// the default, accepts any size (ipyparallel sends buffers of hundreds of MB): a frame's
+// memory is then only allocated as its bytes arrive.
+func (s *Socket) SetMaxMsgSize(n int64) error {
+	if n < -1 {
+		return fmt.Errorf("maximum message size %d: want -1 (no limit) or a size in bytes", n)
+	}
+	s.maxMsgSize.Store(n)
 	return nil
 }
 
