@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,4 +166,63 @@ func TestOversizedFrameClosesOnlyItsConnection(t *testing.T) {
 	if err := router.SetMaxMsgSize(-2); err == nil {
 		t.Error("SetMaxMsgSize(-2) accepted")
 	}
+}
+
+// Connections that completed the handshake and then sit idle (legitimate in ZeroMQ: a peer
+// may only ever receive) cost a few kB each, not a 64 kB read buffer; a peer that sends in
+// bursts gets the large buffer and every message arrives in order.
+func TestIdleConnectionsAreCheapBusyOnesGetTheLargeBuffer(t *testing.T) {
+	router, dealer, port := connectedPair(t)
+	const idle = 500
+	hello := appendReady(append([]byte(nil), greeting...), Dealer, nil)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range idle {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write(hello)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for peerCount(router) < idle && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := peerCount(router); n < idle {
+		t.Fatalf("%d of %d idle peers attached", n, idle)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if per := (after.HeapInuse - min(after.HeapInuse, before.HeapInuse)) / idle; per > 24<<10 {
+		t.Errorf("an idle connection holds %d bytes of heap", per)
+	}
+
+	const burst = 3000
+	for i := range burst {
+		dealer.Send([][]byte{[]byte(fmt.Sprint(i))})
+	}
+	for i := range burst {
+		if got := recvWithin(t, router, 5*time.Second); string(got[1]) != fmt.Sprint(i) {
+			t.Fatalf("message %d: got %q", i, got[1])
+		}
+	}
+	router.mu.Lock()
+	defer router.mu.Unlock()
+	large := 0
+	for _, p := range router.peers {
+		if p.r.Size() == readBufferLarge {
+			large++
+		}
+	}
+	if large != 1 {
+		t.Errorf("%d peers have the large read buffer, want the busy dealer only", large)
+	}
+}
+
+func peerCount(s *Socket) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.peers)
 }
