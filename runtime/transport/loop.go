@@ -41,7 +41,7 @@ func (l *Loop) Context() *Context { return l.ctx }
 // Add registers s; h runs on the loop for each message s receives. A nil h only keeps the
 // socket owned by the loop (for send-only sockets). From now on, use s only on the loop.
 func (l *Loop) Add(s *Socket, h Handler) {
-	s.loop = l
+	s.loop.Store(l)
 	l.sockets = append(l.sockets, s)
 	if h != nil {
 		l.polled = append(l.polled, s)

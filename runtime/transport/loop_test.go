@@ -82,3 +82,45 @@ func TestLoopEchoPostTimersAndStop(t *testing.T) {
 		t.Fatalf("%d goroutines left, %d before", n, before)
 	}
 }
+
+// The controller binds its sockets before it adds them to its loop, so connections may
+// already be delivering messages when Add runs; under -race this shows whether Add and the
+// connection goroutines agree on the socket's loop without a data race.
+func TestAddAfterBindWhilePeersDeliver(t *testing.T) {
+	zctx, err := NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err := NewLoop(zctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, _ := zctx.NewSocket(Router)
+	port, err := router.Bind("tcp", "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dealer, _ := zctx.NewSocket(Dealer)
+	defer func() { dealer.Close(); zctx.Term() }()
+	if err := dealer.Connect(fmt.Sprintf("tcp://127.0.0.1:%d", port)); err != nil {
+		t.Fatal(err)
+	}
+	dealer.Send([][]byte{[]byte("before")})
+	if got := recvWithin(t, router, 5*time.Second); string(got[1]) != "before" {
+		t.Fatalf("before Add: got %q", got)
+	}
+
+	loop.Add(router, func(f [][]byte) { router.Send(f) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- loop.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range 20 {
+		msg := []byte(fmt.Sprint("after ", i))
+		dealer.Send([][]byte{msg})
+		got, err := dealer.Recv()
+		if err != nil || string(got[0]) != string(msg) {
+			t.Fatalf("echo %d: %q %v", i, got, err)
+		}
+	}
+}

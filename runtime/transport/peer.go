@@ -14,8 +14,16 @@ import (
 	"time"
 )
 
-// handshakeTimeout bounds the greeting and READY exchange of a new connection.
-const handshakeTimeout = 10 * time.Second
+// A connection reads through a small buffer until its peer sends in bursts (a message
+// boundary with more bytes already read), then through a large one, which saves read calls:
+// idle connections, which may be thousands, cost a few kB each instead of 64.
+const (
+	readBufferSmall = 4 << 10
+	readBufferLarge = 64 << 10
+)
+
+// maxHandshakeFrame bounds the READY command: its metadata is a few properties.
+const maxHandshakeFrame = 1 << 20
 
 // peer is one ZMTP connection of a socket. A reader goroutine parses incoming messages and
 // hands them to the socket; outgoing messages are appended to wbuf by the socket's owner
@@ -43,14 +51,14 @@ type peer struct {
 
 // handshake exchanges greetings and READY commands on a new connection.
 func (s *Socket) handshake(conn net.Conn) (*peer, error) {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	conn.SetDeadline(s.ctx.handshakeDeadline())
 	s.mu.Lock()
 	out := appendReady(slices.Clone(greeting), s.kind, s.identity)
 	s.mu.Unlock()
 	if _, err := conn.Write(out); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReaderSize(newReader(conn), 64<<10)
+	r := bufio.NewReaderSize(newReader(conn), readBufferSmall)
 	g := make([]byte, greetingSize)
 	if _, err := io.ReadFull(r, g); err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
@@ -58,7 +66,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 	if err := checkGreeting(g); err != nil {
 		return nil, err
 	}
-	flags, body, err := readFrame(r)
+	flags, body, err := readFrame(r, maxHandshakeFrame)
 	if err != nil {
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
@@ -104,10 +112,10 @@ func (p *peer) run() {
 	}()
 	var msg [][]byte
 	for {
-		flags, body, err := readFrame(p.r)
+		flags, body, err := readFrame(p.r, p.sock.maxMsgSize.Load())
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
-				p.sock.ctx.warn("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],
+				p.sock.ctx.warnConnection("ZeroMQ connection dropped", "socket", socketTypeNames[p.sock.kind],
 					"peer", p.conn.RemoteAddr().String(), "err", err)
 			}
 			p.end()
@@ -124,8 +132,17 @@ func (p *peer) run() {
 		if flags&flagMore == 0 {
 			p.sock.deliver(p, msg)
 			msg = nil
+			if p.r.Buffered() > 0 && p.r.Size() < readBufferLarge {
+				p.growReadBuffer()
+			}
 		}
 	}
+}
+
+// growReadBuffer moves the peer to a large read buffer, keeping what the small one holds.
+func (p *peer) growReadBuffer() {
+	held, _ := p.r.Peek(p.r.Buffered())
+	p.r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(slices.Clone(held)), newReader(p.conn)), readBufferLarge)
 }
 
 // onCommand handles a command after the handshake; false ends the connection.

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,7 +46,12 @@ const reconnectInterval = 100 * time.Millisecond
 type Socket struct {
 	ctx  *Context
 	kind Kind
-	loop *Loop // set by Loop.Add: sends are flushed once per loop iteration
+	// loop is set by Loop.Add (sends are then flushed once per loop iteration). Atomic:
+	// sockets are usually bound before they are added, so connection goroutines may be
+	// delivering messages, and reading it, while Add runs.
+	loop atomic.Pointer[Loop]
+
+	maxMsgSize atomic.Int64 // largest frame accepted from a peer, -1: any (SetMaxMsgSize)
 
 	mu        sync.Mutex
 	identity  []byte
@@ -77,6 +83,7 @@ func (c *Context) NewSocket(kind Kind) (*Socket, error) {
 	if kind == Router {
 		s.byID = map[string]*peer{}
 	}
+	s.maxMsgSize.Store(-1)
 	s.closeCtx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -98,6 +105,19 @@ func (s *Socket) SetMandatory() error {
 	s.mu.Lock()
 	s.mandatory = true
 	s.mu.Unlock()
+	return nil
+}
+
+// SetMaxMsgSize sets the largest frame a peer may send, in bytes (libzmq's ZMQ_MAXMSGSIZE,
+// which also counts each frame of a multipart message on its own); a peer that announces a
+// larger one is disconnected, and logged, while the socket's other connections go on. -1,
+// the default, accepts any size (ipyparallel sends buffers of hundreds of MB): a frame's
+// memory is then only allocated as its bytes arrive.
+func (s *Socket) SetMaxMsgSize(n int64) error {
+	if n < -1 {
+		return fmt.Errorf("maximum message size %d: want -1 (no limit) or a size in bytes", n)
+	}
+	s.maxMsgSize.Store(n)
 	return nil
 }
 
@@ -204,15 +224,43 @@ func splitEndpoint(ep string) (host, port string, err error) {
 	return host, port, nil
 }
 
+// Accept failures back off from acceptRetryMin, doubling to acceptRetryMax (net/http's
+// Server does the same): running out of file descriptors must not end the listener.
+const (
+	acceptRetryMin = 5 * time.Millisecond
+	acceptRetryMax = time.Second
+)
+
+// accept serves a listener until it is closed. A failing accept (EMFILE when the process is
+// out of file descriptors, ENFILE, ENOBUFS, ...) is retried after a growing pause, and a burst
+// of failures is logged twice: when it starts and when accepting works again.
 func (s *Socket) accept(ln net.Listener) {
 	defer s.ctx.wg.Done()
+	var delay time.Duration
+	failures := 0
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) || s.closeCtx.Err() != nil {
+				return
 			}
-			return // the listener was closed
+			if failures == 0 {
+				s.ctx.warn("ZeroMQ listener cannot accept connections; retrying", "socket", socketTypeNames[s.kind],
+					"address", ln.Addr().String(), "err", err)
+			}
+			failures++
+			delay = min(max(2*delay, acceptRetryMin), acceptRetryMax)
+			select {
+			case <-time.After(delay):
+			case <-s.closeCtx.Done():
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			s.ctx.info("ZeroMQ listener accepts connections again", "socket", socketTypeNames[s.kind],
+				"address", ln.Addr().String(), "failed_accepts", failures)
+			delay, failures = 0, 0
 		}
 		s.ctx.wg.Add(1)
 		go func() {
@@ -251,7 +299,7 @@ func (s *Socket) open(conn net.Conn) *peer {
 		return nil
 	}
 	if err != nil {
-		s.ctx.warn("ZeroMQ connection refused", "socket", socketTypeNames[s.kind], "peer", conn.RemoteAddr().String(), "err", err)
+		s.ctx.warnConnection("ZeroMQ connection refused", "socket", socketTypeNames[s.kind], "peer", conn.RemoteAddr().String(), "err", err)
 		conn.Close()
 		return nil
 	}
@@ -336,8 +384,8 @@ func (s *Socket) deliver(p *peer, msg [][]byte) {
 		case s.avail <- struct{}{}:
 		default:
 		}
-		if s.loop != nil {
-			s.loop.signal()
+		if l := s.loop.Load(); l != nil {
+			l.signal()
 		}
 	}
 }
@@ -414,8 +462,8 @@ func (s *Socket) Send(frames [][]byte) error {
 // socket outside a loop flushes at once.
 func (s *Socket) enqueue(p *peer, frames [][]byte) {
 	p.queue(func(b []byte) []byte { return appendMessage(b, frames) })
-	if s.loop != nil {
-		s.loop.markDirty(p)
+	if l := s.loop.Load(); l != nil {
+		l.markDirty(p)
 		return
 	}
 	p.flush()

@@ -149,8 +149,12 @@ func parseProperties(b []byte) (map[string][]byte, error) {
 // arrive: a peer announcing a huge frame cannot exhaust memory without sending it.
 const maxEagerAlloc = 1 << 20
 
-// readFrame reads one frame: its flags and body.
-func readFrame(r *bufio.Reader) (flags byte, body []byte, err error) {
+// errFrameTooLarge reports a frame over the receiving socket's maximum message size.
+var errFrameTooLarge = errors.New("frame exceeds the maximum message size")
+
+// readFrame reads one frame: its flags and body. A frame announcing more than limit bytes
+// (limit < 0: no limit) is refused before any of its body is read.
+func readFrame(r *bufio.Reader, limit int64) (flags byte, body []byte, err error) {
 	if flags, err = r.ReadByte(); err != nil {
 		return 0, nil, err
 	}
@@ -170,6 +174,9 @@ func readFrame(r *bufio.Reader) (flags byte, body []byte, err error) {
 			return 0, nil, unexpected(err)
 		}
 		size = uint64(s)
+	}
+	if limit >= 0 && size > uint64(limit) {
+		return 0, nil, fmt.Errorf("%w (%d bytes announced, at most %d accepted)", errFrameTooLarge, size, limit)
 	}
 	if size <= maxEagerAlloc {
 		body = make([]byte, size)
