@@ -6,7 +6,7 @@ BIN := $(CURDIR)/bin
 # Static binaries (no cgo, no libzmq): an engine can be copied to a compute node as is.
 export CGO_ENABLED := 0
 
-.PHONY: all deps build run vet test test-go test-compat fuzz bench clean
+.PHONY: all deps build run vet test test-all test-go test-compat fuzz bench clean services-up services-down
 
 all: build
 
@@ -36,7 +36,27 @@ test-compat: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./runtime/wire
 
-test: deps vet test-go fuzz test-compat
+# Every test. The daemons the tests start (Slurm, munge, Grid Engine, the sshd on
+# 127.0.0.1:2222) are stopped at the end, also when a test fails or make is interrupted;
+# those that ran before (make services-up) are left running.
+test: deps
+	@state=$$(mktemp /tmp/ipp-services-started.XXXXXX); \
+	trap 'scripts/teardown-started.sh "$$state"; rm -f "$$state"' EXIT; trap 'exit 130' INT TERM; \
+	IPP_SERVICES_STARTED=$$state $(MAKE) --no-print-directory test-all
+
+test-all: vet test-go fuzz test-compat
+
+# Start the test daemons and keep them for fast reruns (make test then leaves them up) ...
+services-up: deps
+	scripts/setup-slurm.sh
+	scripts/setup-sge.sh
+	scripts/setup-sshd.sh
+
+# ... and stop them all.
+services-down:
+	scripts/teardown-sshd.sh
+	scripts/teardown-sge.sh
+	scripts/teardown-slurm.sh
 
 # Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
 bench: deps build

@@ -45,7 +45,22 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return nil, err
 	}
 	path := FilePath(opts.ProfileDir, opts.ClusterID)
-	if old, err := ReadFile(path); err == nil {
+	unlock, err := lockCluster(opts.ProfileDir, opts.ClusterID)
+	if errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("%w: another `ipcluster start` is starting cluster %q in %s (%v)", ErrAlreadyRunning, opts.ClusterID, opts.ProfileDir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unlock() // held until the controller and engines run (or all is stopped again)
+	old, err := ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		if procs := liveProcessesOf(opts.ProfileDir, opts.ClusterID); len(procs) > 0 { // a damaged file of a live cluster
+			return nil, fmt.Errorf("%w: %s cannot be read (%v), but processes of cluster %q run: %v (stop them, or `ipcluster clean --force`)",
+				ErrAlreadyRunning, path, err, opts.ClusterID, procs)
+		}
+	}
+	if err == nil {
 		if running, _ := old.controllerRunning(ctx, opts.Launchers); running {
 			if old.Cluster.ExternalController {
 				return nil, fmt.Errorf("%w: %s has engines beside a controller ipcluster did not start (add engines with `ipcluster engines`, "+

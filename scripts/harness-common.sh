@@ -12,6 +12,11 @@ apt_install() { # apt_install pkg... : installs only the packages that are missi
   # DPkg::Lock::Timeout: wait (up to 5 min) for another apt/dpkg run instead of failing
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+record_started() { # record_started NAME: this run started daemon NAME; `make test` stops it at the end
+  # IPP_SERVICES_STARTED (set by `make test`) lists what to stop afterwards; without it (go test
+  # by hand, make services-up) what starts stays up for the next run.
+  if [ -n "${IPP_SERVICES_STARTED:-}" ]; then echo "$1" >> "$IPP_SERVICES_STARTED"; fi
+}
 pid_alive() { # running and not a zombie
   [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
   [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]

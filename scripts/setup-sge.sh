@@ -30,6 +30,7 @@ mkdir -p -m 0755 /var/run/gridengine && chown sgeadmin:sgeadmin /var/run/grideng
 QPID=/var/spool/gridengine/qmaster/qmaster.pid
 if ! pid_alive "$(cat $QPID 2>/dev/null)" || ! qstat >/dev/null 2>&1; then
   rm -f "$QPID"
+  record_started sge-qmaster
   /usr/sbin/sge_qmaster          # forks, drops to sgeadmin, writes $QPID
   wait_for 30 qstat
 fi
@@ -54,6 +55,7 @@ fi
 EPID=$(ls /var/spool/gridengine/execd/*/execd.pid 2>/dev/null | head -1 || true)
 if [ -z "$EPID" ] || ! pid_alive "$(cat "$EPID")"; then
   rm -f /var/spool/gridengine/execd/*/execd.pid
+  record_started sge-execd
   /usr/sbin/sge_execd            # forks, drops to sgeadmin (jobs still run as the submitting user)
   wait_for 20 sh -c 'ls /var/spool/gridengine/execd/*/execd.pid'
 fi

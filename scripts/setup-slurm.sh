@@ -5,7 +5,8 @@
 #               via SlurmdParameters=config_overrides) so a controller job and
 #               a 4-engine job can run at once on a 2-core box                [max(nproc,8)]
 # Writes /etc/slurm/slurm.conf (the clients' default path, so sbatch/squeue/scancel need no SLURM_CONF).
-# Daemons: munged (as user munge), slurmctld, slurmd (as root); pids in $SLURM_DIR/*.pid.
+# Daemons: munged (as user munge), slurmctld, slurmd (as root); pids in $SLURM_DIR/*.pid. What it
+# starts is recorded for `make test` (record_started in harness-common.sh).
 source "$(dirname "$0")/harness-common.sh"
 SLURM_DIR=${SLURM_DIR:-/tmp/slurm-ci}
 NPROC=$(nproc); SLURM_CPUS=${SLURM_CPUS:-$(( NPROC > 8 ? NPROC : 8 ))}
@@ -33,6 +34,7 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   # for as long as it lives, and every later heavy test run waits forever.
   runuser -u munge -- /usr/sbin/munged 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
   wait_for 10 sh -c 'munge -n | unmunge'
+  record_started munge
 fi
 cp /run/munge/munged.pid "$SLURM_DIR/munged.pid"
 # --- slurm.conf ------------------------------------------------------------
@@ -82,6 +84,7 @@ PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
 CONF
 stop_pidfile "$SLURM_DIR/slurmd.pid"; stop_pidfile "$SLURM_DIR/slurmctld.pid"
 # both daemonize and write their PidFile; -c on ctld would discard saved state (we keep it)
+record_started slurm
 /usr/sbin/slurmctld
 wait_for 20 scontrol ping
 /usr/sbin/slurmd

@@ -51,6 +51,7 @@ LogLevel VERBOSE
 CFG
 /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config"
 # -D keeps sshd in the foreground so that $! is sshd itself; it must be started by absolute path
+record_started sshd
 setsid /usr/sbin/sshd -D -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" </dev/null >/dev/null 2>&1 &
 echo $! > "$SSHD_DIR/sshd.pid"
 hk=$(cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub")

@@ -1,5 +1,7 @@
 // Package harness starts the real schedulers the tests use (single-node Slurm and Grid
-// Engine) through the project's scripts/setup-*.sh, once per test binary.
+// Engine) through the project's scripts/setup-*.sh, once per test binary. The daemons stay
+// up for the next test binary; under `make test` the scripts record in $IPP_SERVICES_STARTED
+// what they started, and make stops exactly that at the end.
 package harness
 
 import (

@@ -1,5 +1,6 @@
 // Package sshtest starts the test sshd (127.0.0.1, key-only auth, a test user, known_hosts,
-// an ssh_config with host aliases) through scripts/setup-sshd.sh, once per test binary.
+// an ssh_config with host aliases) through scripts/setup-sshd.sh, once per test binary
+// (under `make test`, which stops it at the end if this run started it).
 package sshtest
 
 import (
