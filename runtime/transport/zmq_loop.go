@@ -15,18 +15,19 @@ import (
 
 // Loop runs handlers for the messages of its sockets, timers, and functions posted from
 // other goroutines, all on one goroutine: the state they touch needs no locks, and each
-// libzmq socket is used by that goroutine only. It waits in zmq_poll on its sockets and on
-// an inproc PAIR that Post writes to.
+// libzmq socket is used by that goroutine only. It waits in zmq_poll on its sockets and,
+// while Run runs, on an inproc PAIR that Post writes to. A loop holds no libzmq socket of
+// its own outside Run, so that, as with the pure-Go backend, a context whose loop never ran
+// can be terminated.
 type Loop struct {
-	ctx      *Context
-	poller   *zmq.Poller
-	sockets  []*Socket // every socket the loop owns (closed when Run returns)
-	polled   []*Socket // those with handlers, in poller order after the wake socket
-	handlers []Handler // handlers of polled
+	ctx     *Context
+	poller  *zmq.Poller
+	onReady []func()  // what to do when poller item i is readable
+	sockets []*Socket // every socket the loop owns (closed when Run returns)
 
-	wakeRecv *zmq.Socket // inproc PAIR read by the loop
+	wakeRecv *zmq.Socket // inproc PAIR read by the loop (during Run)
 	wakeMu   sync.Mutex
-	wakeSend *zmq.Socket // inproc PAIR written by Post, under wakeMu; nil once closed
+	wakeSend *zmq.Socket // inproc PAIR written by Post, under wakeMu; nil outside Run
 	posted   []func()
 
 	timers  timerHeap
@@ -38,22 +39,7 @@ var loopSeq atomic.Uint64
 
 // NewLoop makes a loop on ctx.
 func NewLoop(ctx *Context) (*Loop, error) {
-	l := &Loop{ctx: ctx, poller: zmq.NewPoller()}
-	name := fmt.Sprintf("inproc://loop-wake-%d", loopSeq.Add(1))
-	var err error
-	if l.wakeRecv, err = ctx.z.NewSocket(zmq.PAIR); err == nil {
-		if err = l.wakeRecv.Bind(name); err == nil {
-			if l.wakeSend, err = ctx.z.NewSocket(zmq.PAIR); err == nil {
-				err = l.wakeSend.Connect(name)
-			}
-		}
-	}
-	if err != nil {
-		l.closeWake()
-		return nil, fmt.Errorf("loop wake socket: %w", err)
-	}
-	l.poller.Add(l.wakeRecv, zmq.POLLIN)
-	return l, nil
+	return &Loop{ctx: ctx, poller: zmq.NewPoller()}, nil
 }
 
 // Context returns the loop's context.
@@ -64,9 +50,8 @@ func (l *Loop) Context() *Context { return l.ctx }
 func (l *Loop) Add(s *Socket, h Handler) {
 	l.sockets = append(l.sockets, s)
 	if h != nil {
-		l.polled = append(l.polled, s)
-		l.handlers = append(l.handlers, h)
 		l.poller.Add(s.z, zmq.POLLIN)
+		l.onReady = append(l.onReady, func() { l.drain(s, h) })
 	}
 }
 
@@ -81,12 +66,45 @@ func (l *Loop) Post(f func()) {
 	}
 }
 
+// openWake makes the PAIR that Post wakes the loop with, and polls it.
+func (l *Loop) openWake() error {
+	name := fmt.Sprintf("inproc://loop-wake-%d", loopSeq.Add(1))
+	recv, err := l.ctx.z.NewSocket(zmq.PAIR)
+	if err != nil {
+		return err
+	}
+	send, err := l.ctx.z.NewSocket(zmq.PAIR)
+	if err != nil {
+		recv.Close()
+		return err
+	}
+	if err = recv.Bind(name); err == nil {
+		err = send.Connect(name)
+	}
+	if err != nil {
+		recv.Close()
+		send.Close()
+		return err
+	}
+	l.wakeRecv = recv
+	l.poller.Add(recv, zmq.POLLIN)
+	l.onReady = append(l.onReady, l.runPosted)
+	l.wakeMu.Lock()
+	l.wakeSend = send
+	l.wakeMu.Unlock()
+	return nil
+}
+
 // Stop makes Run return after the current handler. Call it on the loop.
 func (l *Loop) Stop() { l.stop = true }
 
 // Run serves the loop until Stop or ctx is done, then closes every socket of the loop (each
 // with its linger) and returns. The context itself is left to the caller to Term.
 func (l *Loop) Run(ctx context.Context) error {
+	defer l.closeAll()
+	if err := l.openWake(); err != nil {
+		return fmt.Errorf("loop wake socket: %w", err)
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -96,7 +114,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-done:
 		}
 	}()
-	defer l.closeAll()
+	if !l.stop {
+		l.runPosted() // what was posted before Run
+	}
 	for !l.stop {
 		timeout := time.Duration(-1)
 		if t := l.nextTimer(); t != nil {
@@ -113,11 +133,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			if p.Events&zmq.POLLIN == 0 {
 				continue
 			}
-			if i == 0 {
-				l.runPosted()
-			} else {
-				l.drain(i - 1)
-			}
+			l.onReady[i]()
 			if l.stop {
 				return nil
 			}
@@ -127,10 +143,9 @@ func (l *Loop) Run(ctx context.Context) error {
 	return nil
 }
 
-// drain handles the messages waiting on polled socket i, up to a batch, so that one busy
-// socket cannot starve the others.
-func (l *Loop) drain(i int) {
-	s, h := l.polled[i], l.handlers[i]
+// drain handles the messages waiting on s, up to a batch, so that one busy socket cannot
+// starve the others.
+func (l *Loop) drain(s *Socket, h Handler) {
 	for range 256 {
 		frames, ok, err := s.TryRecv()
 		if err != nil || !ok {
@@ -163,11 +178,7 @@ func (l *Loop) closeAll() {
 	for _, s := range l.sockets {
 		s.Close()
 	}
-	l.sockets, l.polled, l.handlers = nil, nil, nil
-	l.closeWake()
-}
-
-func (l *Loop) closeWake() {
+	l.sockets, l.onReady, l.poller = nil, nil, zmq.NewPoller()
 	l.wakeMu.Lock()
 	if l.wakeSend != nil {
 		l.wakeSend.Close()

@@ -87,7 +87,7 @@ func (s *Socket) Bind(transport, ip string, port int) (int, error) {
 		p = strconv.Itoa(port)
 	}
 	if err := s.z.Bind("tcp://" + host + ":" + p); err != nil {
-		return 0, fmt.Errorf("bind tcp://%s:%d: %w", ip, port, err)
+		return 0, fmt.Errorf("bind tcp://%s:%d: %w", ip, port, systemError(err))
 	}
 	ep, err := s.z.GetLastEndpoint()
 	if err != nil {
@@ -127,7 +127,7 @@ func (s *Socket) Connect(ep string) error {
 		return fmt.Errorf("connect %s: a port is needed", ep)
 	}
 	if err := s.z.Connect(ep); err != nil {
-		return fmt.Errorf("connect %s: %w", ep, err)
+		return fmt.Errorf("connect %s: %w", ep, systemError(err))
 	}
 	return nil
 }
@@ -201,6 +201,19 @@ func (s *Socket) TryRecv() (frames [][]byte, ok bool, err error) {
 		return nil, false, s.closedOr(err)
 	}
 	return frames, true, nil
+}
+
+// zmqErrnoBase is ZMQ_HAUSNUMERO: libzmq's own error numbers start there, below it they are
+// the system's.
+const zmqErrnoBase = 156384712
+
+// systemError gives a system error number from libzmq as a syscall.Errno, so that callers
+// can tell, say, EADDRINUSE with errors.Is as they do with the pure-Go backend's errors.
+func systemError(err error) error {
+	if e, ok := err.(zmq.Errno); ok && e < zmqErrnoBase {
+		return syscall.Errno(e)
+	}
+	return err
 }
 
 // closedOr reports a closed socket or ended context as ErrClosed, as the pure-Go backend does.
