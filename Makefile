@@ -10,7 +10,7 @@ export CGO_ENABLED := 0
 # The other transport: libzmq through pebbe/zmq4 (cgo; libzmq3-dev, pkg-config and gcc).
 LIBZMQ := CGO_ENABLED=1 $(GO) build -tags libzmq
 
-.PHONY: all deps build build-libzmq run vet test test-go test-go-libzmq test-compat test-compat-libzmq fuzz bench clean
+.PHONY: all deps build build-libzmq run vet test test-go test-go-libzmq test-compat test-compat-libzmq fuzz bench bench-libzmq clean
 
 all: build
 
@@ -65,6 +65,13 @@ bench: deps build
 	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
+
+# gobench on the libzmq build (controller, engines and client), beside Python's, to set
+# against make bench's pure-Go figures.
+bench-libzmq: deps
+	@mkdir -p $(BIN_LIBZMQ)
+	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) run -tags libzmq ./bench/gobench --runs 3
 
 clean:
 	rm -rf $(BIN) $(BIN_LIBZMQ)
