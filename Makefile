@@ -3,10 +3,14 @@ SHELL := /bin/bash
 GO ?= go
 PY := /usr/bin/python3
 BIN := $(CURDIR)/bin
+# The libzmq build of the tests' own (make test-compat-libzmq), beside the default one.
+BIN_LIBZMQ := $(CURDIR)/bin-libzmq
 # Static binaries (no cgo, no libzmq): an engine can be copied to a compute node as is.
 export CGO_ENABLED := 0
+# The other transport: libzmq through pebbe/zmq4 (cgo; libzmq3-dev, pkg-config and gcc).
+LIBZMQ := CGO_ENABLED=1 $(GO) build -tags libzmq
 
-.PHONY: all deps build run vet test test-all test-go test-compat fuzz bench clean services-up services-down
+.PHONY: all deps build build-libzmq run vet test test-all test-go test-go-libzmq test-compat test-compat-libzmq fuzz bench bench-libzmq clean services-up services-down
 
 all: build
 
@@ -17,6 +21,11 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# The same three binaries on libzmq instead of the pure-Go ZMTP transport (see --version).
+build-libzmq:
+	@mkdir -p $(BIN)
+	$(LIBZMQ) -o $(BIN)/ ./cmd/...
+
 # The main job: a local cluster of 4 engines, a command on all of them, list, stop.
 run: build
 	@scripts/demo.sh $(BIN)
@@ -24,13 +33,25 @@ run: build
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) vet -tags libzmq ./runtime/transport ./cmd/...
 
 test-go: build
 	IPCLUSTER_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
 
+# The transport's suite (sockets, loop, interop with pyzmq, bad peers) on the libzmq backend;
+# test-go runs it on the pure-Go one.
+test-go-libzmq:
+	CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 ./runtime/transport
+
 # Compatibility with the real Python ipyparallel 7.1 Client and engines, against our binaries.
 test-compat: build
 	IPCLUSTER_BIN=$(BIN) $(PY) -m pytest -q -p no:cacheprovider tests/compat
+
+# The same, against the libzmq build (in its own directory, so bin/ keeps the default one).
+test-compat-libzmq:
+	@mkdir -p $(BIN_LIBZMQ)
+	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) $(PY) -m pytest -q -p no:cacheprovider tests/compat
 
 # A short coverage-guided run of the wire decoder fuzzer on top of its seed corpus.
 fuzz:
@@ -44,7 +65,7 @@ test: deps
 	trap 'scripts/teardown-started.sh "$$state"; rm -f "$$state"' EXIT; trap 'exit 130' INT TERM; \
 	IPP_SERVICES_STARTED=$$state $(MAKE) --no-print-directory test-all
 
-test-all: vet test-go fuzz test-compat
+test-all: vet test-go test-go-libzmq fuzz test-compat test-compat-libzmq
 
 # Start the test daemons and keep them for fast reruns (make test then leaves them up) ...
 services-up: deps
@@ -65,5 +86,12 @@ bench: deps build
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
 
+# gobench on the libzmq build (controller, engines and client), beside Python's, to set
+# against make bench's pure-Go figures.
+bench-libzmq: deps
+	@mkdir -p $(BIN_LIBZMQ)
+	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) run -tags libzmq ./bench/gobench --runs 3
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(BIN_LIBZMQ)

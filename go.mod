@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/kevinburke/ssh_config v1.6.0
+	github.com/pebbe/zmq4 v1.4.0
 	github.com/pkg/sftp v1.13.12
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/crypto v0.58.0

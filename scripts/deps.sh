@@ -10,6 +10,7 @@ packages=(
   python3-distributed                     # dask: the scheduler the controller starts for Client.become_dask()
   procps                                  # ps/pgrep for the process-table checks in tests
   openmpi-bin                             # mpiexec: MPI-launched Go engines (ipengine --mpi) in the tests
+  libzmq3-dev pkg-config gcc              # make build-libzmq: the libzmq transport through pebbe/zmq4 (cgo)
   openssh-server openssh-client           # the test sshd (scripts/setup-sshd.sh); ssh/scp for ipyparallel's SSH launcher in make bench
 )
 # Slurm and Grid Engine are installed and started by scripts/setup-slurm.sh and setup-sge.sh

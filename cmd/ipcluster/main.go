@@ -14,6 +14,7 @@ import (
 
 	"ipcluster/cluster"
 	"ipcluster/profiles"
+	"ipcluster/runtime/transport"
 )
 
 // Exit codes of ipyparallel's ipcluster.
@@ -35,6 +36,12 @@ func main() {
 		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand()},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	// --version names the ZeroMQ transport (ipcluster talks to the controller for px, list, engines).
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and the ZeroMQ transport"}
+	cli.VersionPrinter = func(*cli.Context) {
+		fmt.Printf("ipcluster (ipcluster in Go), transport: %s\n", transport.Backend())
+	}
+	app.Version = transport.Backend()
 	argv, traits, err := splitTraits(os.Args)
 	if err != nil {
 		os.Exit(report(err))

@@ -12,6 +12,7 @@ import (
 
 	"ipcluster/cluster"
 	"ipcluster/launchers"
+	"ipcluster/runtime/transport"
 )
 
 // startFlagTimeout is how long ipcluster waits for engines when neither a flag nor a config
@@ -74,6 +75,7 @@ func start(c *cli.Context) error {
 		fmt.Fprintln(os.Stderr, "engines: "+choice.String())
 		return dryRun(ctx, opts)
 	}
+	logger(c).Info("starting the cluster", "transport", transport.Backend())
 	opts.Progress = progressPrinter(os.Stderr)
 	cl, err := cluster.Start(ctx, opts)
 	if err != nil {

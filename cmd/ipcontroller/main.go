@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"syscall"
 
 	"ipcluster/profiles"
@@ -24,6 +25,10 @@ func main() {
 }
 
 func run(argv []string) int {
+	if slices.Contains(argv, "--version") {
+		fmt.Printf("ipcontroller (ipcluster in Go), transport: %s\n", transport.Backend())
+		return 0
+	}
 	args, err := profiles.ParseArgs(argv, options)
 	if errors.Is(err, profiles.ErrHelp) {
 		fmt.Print(usage())
@@ -71,7 +76,7 @@ Engines and clients find it through the connection files it writes into
 <profile_dir>/security/ipcontroller[-<cluster_id>]-{client,engine}.json once its sockets are bound,
 and its process id into <profile_dir>/pid/ipcontroller[-<cluster_id>].pid. A socket it cannot bind
 (address not on this host, port in use) is a one-line error and exit status 1, with no files written.
-It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
+--version names the ZeroMQ transport it was built with. It stops on SIGINT/SIGTERM or when a client calls Client.shutdown(hub=True), and removes those
 files (the connection files unless --reuse was given), and any dask scheduler started for
 Client.become_dask().
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"ipcluster/runtime/transport"
 )
 
 // TestMain lets the tests run this very binary as ipcontroller: with IPCONTROLLER_TEST_MAIN
@@ -71,5 +73,15 @@ func TestBindFailuresAreOneLineErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// --version names the ZeroMQ transport the binary was built with (pure-Go or libzmq).
+func TestVersionNamesTheTransport(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "--version")
+	cmd.Env = append(os.Environ(), "IPCONTROLLER_TEST_MAIN=1")
+	out, err := cmd.Output()
+	if want := "ipcontroller (ipcluster in Go), transport: " + transport.Backend() + "\n"; err != nil || string(out) != want {
+		t.Errorf("--version: %v %q, want %q", err, out, want)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"syscall"
 
 	"ipcluster/profiles"
@@ -51,6 +52,10 @@ func main() {
 
 // run is the whole program; ctx ends on SIGINT/SIGTERM.
 func run(ctx context.Context, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if slices.Contains(argv, "--version") {
+		fmt.Fprintf(stdout, "ipengine (ipcluster in Go), transport: %s\n", transport.Backend())
+		return exitOK
+	}
 	args, err := profiles.ParseArgs(argv, engine.Options())
 	if errors.Is(err, profiles.ErrHelp) {
 		fmt.Fprint(stdout, usage())
@@ -76,7 +81,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	if info.Key == "" {
 		info.Key = getenv("IPP_SESSION_KEY") // the file's key wins, as in ipyparallel
 	}
-	log.Info("using connection info", "from", where)
+	log.Info("using connection info", "from", where, "transport", transport.Backend())
 	s.Config.Info = info
 	if self, err := os.Executable(); err == nil {
 		s.Config.GuardProgram = self

@@ -11,6 +11,7 @@ import (
 
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
+	"ipcluster/runtime/transport"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -99,5 +100,13 @@ func TestRunsAgainstController(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("engine did not stop")
+	}
+}
+
+// --version names the ZeroMQ transport the binary was built with (pure-Go or libzmq).
+func TestVersionNamesTheTransport(t *testing.T) {
+	code, out, _ := runArgs(t, context.Background(), env(nil), "--version")
+	if want := "ipengine (ipcluster in Go), transport: " + transport.Backend() + "\n"; code != exitOK || out != want {
+		t.Errorf("--version: %d %q, want %q", code, out, want)
 	}
 }

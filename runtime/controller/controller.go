@@ -111,7 +111,7 @@ func (c *Controller) EngineFile() string { return c.cfg.engineFile() }
 func (c *Controller) Run(ctx context.Context) error {
 	c.hearts.start()
 	c.log.Info("controller ready", "client_file", c.ClientFile(), "engine_file", c.EngineFile(),
-		"pid_file", c.PIDFile(), "scheme", c.cfg.Scheme)
+		"pid_file", c.PIDFile(), "scheme", c.cfg.Scheme, "transport", transport.Backend())
 	err := c.loop.Run(ctx)
 	c.loop = nil
 	c.dask.shutdown() // never leave a scheduler behind, however the controller stops

@@ -1,3 +1,8 @@
+//go:build !libzmq
+
+// The pure-Go backend's own accept, handshake and size limits and their logging, checked
+// through its internals; libzmq has these inside (ZMQ_HANDSHAKE_IVL, ZMQ_MAXMSGSIZE).
+
 package transport
 
 import (

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -174,8 +175,13 @@ func TestOurBoundSubReceivesFromLibzmqPub(t *testing.T) {
 }
 
 func TestDealerQueuesUntilLibzmqRouterBinds(t *testing.T) {
-	probe := newTestSocket(t, Router) // find a free port, then free it for the late peer
-	port, _ := probe.Bind("tcp", "127.0.0.1", 0)
+	// Find a free port, then free it for the late peer. (Not with a socket of ours: libzmq
+	// closes a listener in the background, and the dealer could connect to it meanwhile.)
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
 	probe.Close()
 	ep := fmt.Sprintf("tcp://127.0.0.1:%d", port)
 

@@ -1,14 +1,12 @@
+//go:build !libzmq
+
 package transport
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
 )
-
-// Handler receives one multipart message from a socket of the loop.
-type Handler func(frames [][]byte)
 
 // Loop runs handlers for the messages of its sockets, timers, and functions posted from
 // other goroutines, all on one goroutine: the state they touch needs no locks. Messages sent
@@ -83,26 +81,6 @@ func (l *Loop) flush() {
 	l.dirty = l.dirty[:0]
 }
 
-// Timer is a pending call scheduled with After.
-type Timer struct {
-	at    time.Time
-	f     func()
-	id    uint64
-	index int
-	dead  bool
-}
-
-// Stop cancels the timer. Call it on the loop.
-func (t *Timer) Stop() { t.dead = true }
-
-// After runs f on the loop after d. Call it on the loop (or before Run).
-func (l *Loop) After(d time.Duration, f func()) *Timer {
-	l.timerID++
-	t := &Timer{at: time.Now().Add(d), f: f, id: l.timerID}
-	heap.Push(&l.timers, t)
-	return t
-}
-
 // Stop makes Run return after the current handler. Call it on the loop.
 func (l *Loop) Stop() { l.stop = true }
 
@@ -170,28 +148,6 @@ func (l *Loop) runPosted() {
 	}
 }
 
-func (l *Loop) nextTimer() *Timer {
-	for len(l.timers) > 0 && l.timers[0].dead {
-		heap.Pop(&l.timers)
-	}
-	if len(l.timers) == 0 {
-		return nil
-	}
-	return l.timers[0]
-}
-
-func (l *Loop) runTimers() {
-	now := time.Now()
-	for {
-		t := l.nextTimer()
-		if t == nil || t.at.After(now) || l.stop {
-			return
-		}
-		heap.Pop(&l.timers)
-		t.f()
-	}
-}
-
 // closeAll writes what the loop's sockets still hold and closes them.
 func (l *Loop) closeAll() {
 	l.flush()
@@ -200,16 +156,3 @@ func (l *Loop) closeAll() {
 	}
 	l.sockets, l.polled, l.handlers = nil, nil, nil
 }
-
-type timerHeap []*Timer
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if h[i].at.Equal(h[j].at) {
-		return h[i].id < h[j].id
-	}
-	return h[i].at.Before(h[j].at)
-}
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *timerHeap) Push(x any)   { t := x.(*Timer); t.index = len(*h); *h = append(*h, t) }
-func (h *timerHeap) Pop() any     { old := *h; t := old[len(old)-1]; *h = old[:len(old)-1]; return t }

@@ -1,3 +1,5 @@
+//go:build !libzmq
+
 // Package transport speaks ZeroMQ's wire protocol (ZMTP 3, NULL mechanism, over TCP) in pure
 // Go: ROUTER, DEALER, PUB and SUB sockets that interoperate with libzmq's (pyzmq, hence the
 // Python ipyparallel Client, controller and engines), and an event loop that owns them.
@@ -19,23 +21,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// Kind is a ZeroMQ socket type.
-type Kind int
-
-// Socket kinds used by the protocol.
-const (
-	Router Kind = iota + 1
-	Dealer
-	Pub
-	Sub
-)
-
-// ErrUnroutable is returned by Send on a mandatory ROUTER when the peer is not connected.
-var ErrUnroutable = errors.New("peer not connected")
-
-// ErrClosed is returned by Recv on a closed socket.
-var ErrClosed = errors.New("socket closed")
 
 // reconnectInterval is how long a connecting socket waits before dialling again (libzmq's
 // default ZMQ_RECONNECT_IVL).

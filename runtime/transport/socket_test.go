@@ -4,10 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -49,9 +46,9 @@ func TestBadPeersAreDroppedOthersServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer liar.Close()
-	hello := appendReady(append([]byte(nil), greeting...), Dealer, []byte("liar"))
-	hello = append(hello, flagLong)
-	hello = binary.BigEndian.AppendUint64(hello, 1<<40) // a terabyte announced, 3 bytes sent
+	hello := zmtpHello("DEALER", "liar")
+	hello = append(hello, 0x02)                         // a long frame
+	hello = binary.BigEndian.AppendUint64(hello, 1<<40) // of a terabyte announced, 3 bytes sent
 	liar.Write(append(hello, "abc"...))
 	liar.Close()
 
@@ -149,50 +146,4 @@ func TestPubSendsOnlySubscribedTopics(t *testing.T) {
 			return
 		}
 	}
-}
-
-// A refused connection is reported through the context's logger, naming the peer.
-func TestRefusedConnectionIsLogged(t *testing.T) {
-	var logged safeBuffer
-	zctx, _ := NewContext()
-	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
-	router, _ := zctx.NewSocket(Router)
-	defer func() { router.Close(); zctx.Term() }()
-	port, _ := router.Bind("tcp", "127.0.0.1", 0)
-	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := append([]byte(nil), greeting...)
-	copy(g[12:32], "CURVE\x00")
-	conn.Write(g)
-	io.ReadAll(conn) // until we are hung up on
-	conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logged.String(), "only NULL is supported") {
-		if time.Now().After(deadline) {
-			t.Fatalf("log: %q", logged.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if !strings.Contains(logged.String(), "peer=127.0.0.1:") {
-		t.Errorf("the peer is not named: %q", logged.String())
-	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

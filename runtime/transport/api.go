@@ -1,0 +1,25 @@
+package transport
+
+import "errors"
+
+// What both backends (pure-Go ZMTP, and libzmq with the libzmq build tag) declare alike.
+
+// Kind is a ZeroMQ socket type.
+type Kind int
+
+// Socket kinds used by the protocol.
+const (
+	Router Kind = iota + 1
+	Dealer
+	Pub
+	Sub
+)
+
+// ErrUnroutable is returned by Send on a mandatory ROUTER when the peer is not connected.
+var ErrUnroutable = errors.New("peer not connected")
+
+// ErrClosed is returned by Recv on a closed socket.
+var ErrClosed = errors.New("socket closed")
+
+// Handler receives one multipart message from a socket of the loop.
+type Handler func(frames [][]byte)
