@@ -3,6 +3,8 @@ package controller
 import (
 	"strconv"
 	"time"
+
+	"ipcluster/runtime/wire"
 )
 
 // fastPingInterval is how often hearts are pinged while a registration waits for its first
@@ -20,10 +22,14 @@ type heartMonitor struct {
 	expecting stringSet      // pending registrations waiting for a first echo
 	payloads  []string       // recent ping payloads an echo may carry
 	fastTimer bool
+	unknown   stringSet // hearts this controller does not know, already logged
 }
 
+// maxUnknownLogged bounds the set of unknown hearts remembered for logging once each.
+const maxUnknownLogged = 4096
+
 func newHeartMonitor(c *Controller) *heartMonitor {
-	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}}
+	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}, unknown: stringSet{}}
 }
 
 func (m *heartMonitor) start() {
@@ -116,5 +122,23 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 	}
 	if m.hearts.has(uuid) {
 		m.responses.add(uuid)
+		return
 	}
+	m.onUnknown(uuid)
+}
+
+// onUnknown answers an echo from a heart that is neither registered nor registering (an
+// engine unregistered after missing beats, or one an earlier controller registered): it is
+// logged once, and the engine is told on hb_ping so that it stops instead of living on
+// unused (see wire.UnknownHeartPrefix).
+func (m *heartMonitor) onUnknown(uuid string) {
+	if !m.unknown.has(uuid) {
+		if len(m.unknown) >= maxUnknownLogged {
+			m.unknown = stringSet{}
+		}
+		m.unknown.add(uuid)
+		m.c.log.Warn("heartbeat from an engine this controller does not know (unregistered, or registered with an earlier controller); telling it to stop",
+			"uuid", uuid)
+	}
+	m.c.send(m.c.hbPing, [][]byte{wire.UnknownHeartNotice(uuid)})
 }

@@ -31,6 +31,8 @@ var (
 	ErrRegistration = errors.New("registration failed")
 	// ErrControllerGone: heartbeats stopped arriving.
 	ErrControllerGone = errors.New("controller gone")
+	// ErrUnregistered: the controller said it no longer knows this engine.
+	ErrUnregistered = errors.New("unregistered by the controller")
 )
 
 // Config is what an engine needs; zero values take the defaults noted.
