@@ -33,6 +33,9 @@ func newHeartMonitor(c *Controller) *heartMonitor {
 }
 
 func (m *heartMonitor) start() {
+	if len(m.hearts) > 0 {
+		m.ping() // restored engines: the first beat counts only if they were pinged
+	}
 	m.c.loop.After(m.c.cfg.Ping, m.beat)
 }
 

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -202,7 +201,7 @@ func (h *hub) saveEngineState() {
 	for id, e := range h.engines {
 		engines[strconv.Itoa(id)] = e.uuid
 	}
-	path := filepath.Join(profiles.Dir(h.c.cfg.ProfileDir).Log(), "engines"+h.c.cfg.ClusterID+".json")
+	path := h.engineStateFile()
 	if err := profiles.WritePlain(path, map[string]any{"engines": engines, "next_id": h.nextID}); err != nil {
 		h.c.log.Warn("cannot write engine state", "err", err)
 	}
