@@ -22,14 +22,19 @@ type heartMonitor struct {
 	expecting stringSet      // pending registrations waiting for a first echo
 	payloads  []string       // recent ping payloads an echo may carry
 	fastTimer bool
-	unknown   stringSet // hearts this controller does not know, already logged
+	unknown   map[string]int // hearts this controller does not know: notices sent to each
 }
 
-// maxUnknownLogged bounds the set of unknown hearts remembered for logging once each.
-const maxUnknownLogged = 4096
+// maxUnknownLogged bounds the unknown hearts remembered (to log each once); an unknown heart
+// is sent at most maxUnknownNotices notices: one that does not stop (an ipyparallel engine,
+// which ignores them) is not worth a broadcast every beat.
+const (
+	maxUnknownLogged  = 4096
+	maxUnknownNotices = 5
+)
 
 func newHeartMonitor(c *Controller) *heartMonitor {
-	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}, unknown: stringSet{}}
+	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}, unknown: map[string]int{}}
 }
 
 func (m *heartMonitor) start() {
@@ -119,6 +124,7 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 	}
 	if m.expecting.has(uuid) {
 		delete(m.expecting, uuid)
+		delete(m.unknown, uuid)
 		if m.c.hub.completeRegistration(uuid) {
 			m.hearts.add(uuid)
 		}
@@ -135,13 +141,17 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 // logged once, and the engine is told on hb_ping so that it stops instead of living on
 // unused (see wire.UnknownHeartPrefix).
 func (m *heartMonitor) onUnknown(uuid string) {
-	if !m.unknown.has(uuid) {
+	sent, seen := m.unknown[uuid]
+	if !seen {
 		if len(m.unknown) >= maxUnknownLogged {
-			m.unknown = stringSet{}
+			m.unknown = map[string]int{}
 		}
-		m.unknown.add(uuid)
 		m.c.log.Warn("heartbeat from an engine this controller does not know (unregistered, or registered with an earlier controller); telling it to stop",
 			"uuid", uuid)
 	}
+	if sent >= maxUnknownNotices {
+		return
+	}
+	m.unknown[uuid] = sent + 1
 	m.c.send(m.c.hbPing, [][]byte{wire.UnknownHeartNotice(uuid)})
 }
