@@ -1,25 +1,45 @@
 package controller
 
-// Output is a task's stdout or stderr as its record keeps it. Stream messages append to it
-// in place (amortized linear, where += on a string copies everything each time), and its
-// length counts toward the record store's size limit.
+import "strings"
+
+// Output is a task's stdout or stderr as its record keeps it: the stream messages' texts as
+// they came, so that appending copies nothing (+= on a string copies everything each time,
+// and a growing buffer copies and discards it every time it grows). Its length counts toward
+// the record store's size limit.
 type Output struct {
-	b []byte
+	chunks []string
+	n      int
 }
 
 // Append adds text to the end.
-func (o *Output) Append(text string) { o.b = append(o.b, text...) }
+func (o *Output) Append(text string) {
+	if text != "" {
+		o.chunks = append(o.chunks, text)
+		o.n += len(text)
+	}
+}
 
 // Prepend puts earlier output in front (a record merging what a stub already held).
 func (o *Output) Prepend(earlier Output) {
-	if len(earlier.b) == 0 {
+	if earlier.n == 0 {
 		return
 	}
-	o.b = append(append(make([]byte, 0, len(earlier.b)+len(o.b)), earlier.b...), o.b...)
+	o.chunks = append(append(make([]string, 0, len(earlier.chunks)+len(o.chunks)), earlier.chunks...), o.chunks...)
+	o.n += earlier.n
 }
 
 // Len is the size in bytes.
-func (o Output) Len() int { return len(o.b) }
+func (o Output) Len() int { return o.n }
 
-// String is a copy of the text.
-func (o Output) String() string { return string(o.b) }
+// String is the whole text.
+func (o Output) String() string {
+	if len(o.chunks) == 1 {
+		return o.chunks[0]
+	}
+	var b strings.Builder
+	b.Grow(o.n)
+	for _, c := range o.chunks {
+		b.WriteString(c)
+	}
+	return b.String()
+}
