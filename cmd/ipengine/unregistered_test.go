@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,21 +34,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// logFile is a file to log to from several goroutines, read back as a string.
+type logFile struct{ *os.File }
+
+func newLogFile(t *testing.T, name string) logFile {
+	f, err := os.Create(filepath.Join(t.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return logFile{f}
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+func (l logFile) String() string {
+	data, _ := os.ReadFile(l.Name())
+	return string(data)
 }
 
 // registeredEngines reads the controller's engine table (log/engines<cluster_id>.json).
@@ -76,21 +74,14 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 // and exits with an error that says so, instead of running on unregistered.
 func TestDroppedEngineExits(t *testing.T) {
 	dir := t.TempDir()
-	var ctlLog lockedBuffer
-	ctl, err := controller.New(controller.Config{ProfileDir: dir, ClusterID: "x", Ping: 100 * time.Millisecond, MaxMisses: 2,
-		Logger: slog.New(slog.NewTextHandler(&ctlLog, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctlCtx, stopCtl := context.WithCancel(context.Background())
-	ctlDone := make(chan error, 1)
-	go func() { ctlDone <- ctl.Run(ctlCtx) }()
-	defer func() { stopCtl(); <-ctlDone }()
+	ctlLog := newLogFile(t, "controller.log")
+	serveController(t, controller.Config{ProfileDir: dir, ClusterID: "x", Ping: 100 * time.Millisecond, MaxMisses: 2,
+		Logger: slog.New(slog.NewTextHandler(ctlLog, nil))})
 
-	var engineErr lockedBuffer
+	engineErr := newLogFile(t, "engine.log")
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "--profile-dir", dir, "--cluster-id=x")
 	cmd.Env = append(os.Environ(), asEngine+"=1")
-	cmd.Stderr = &engineErr
+	cmd.Stderr = engineErr.File
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
