@@ -7,6 +7,9 @@ import (
 	"ipcluster/runtime/wire"
 )
 
+// whyHeartbeatLost is the reason logged when the monitor drops an engine.
+const whyHeartbeatLost = "heartbeat lost"
+
 // fastPingInterval is how often hearts are pinged while a registration waits for its first
 // beat. ipyparallel waits for the next regular period (3 s); pinging at once makes an engine
 // usable within milliseconds of registering.
@@ -61,7 +64,7 @@ func (m *heartMonitor) beat() {
 	m.responses = stringSet{}
 	for _, heart := range failed {
 		if e := m.c.hub.byUUID[heart]; e != nil {
-			m.c.hub.unregisterEngine(e.id, "heartbeat lost")
+			m.c.hub.unregisterEngine(e.id, whyHeartbeatLost)
 		}
 		m.forget(heart)
 	}
@@ -143,15 +146,23 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 func (m *heartMonitor) onUnknown(uuid string) {
 	sent, seen := m.unknown[uuid]
 	if !seen {
-		if len(m.unknown) >= maxUnknownLogged {
-			m.unknown = map[string]int{}
-		}
 		m.c.log.Warn("heartbeat from an engine this controller does not know (unregistered, or registered with an earlier controller); telling it to stop",
 			"uuid", uuid)
 	}
 	if sent >= maxUnknownNotices {
 		return
 	}
-	m.unknown[uuid] = sent + 1
+	m.noteUnknown(uuid, sent+1)
 	m.c.send(m.c.hbPing, [][]byte{wire.UnknownHeartNotice(uuid)})
+}
+
+// departed notes an engine that unregistered itself: an echo its heart sends while it
+// leaves is neither logged nor answered.
+func (m *heartMonitor) departed(uuid string) { m.noteUnknown(uuid, maxUnknownNotices) }
+
+func (m *heartMonitor) noteUnknown(uuid string, notices int) {
+	if _, ok := m.unknown[uuid]; !ok && len(m.unknown) >= maxUnknownLogged {
+		m.unknown = map[string]int{}
+	}
+	m.unknown[uuid] = notices
 }

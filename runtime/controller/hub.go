@@ -166,6 +166,9 @@ func (h *hub) unregisterEngine(id int, why string) {
 	delete(h.engines, id)
 	delete(h.byUUID, e.uuid)
 	h.c.hearts.forget(e.uuid)
+	if why != whyHeartbeatLost {
+		h.c.hearts.departed(e.uuid)
+	}
 	h.saveEngineState()
 	h.c.reply(h.c.notifier, nil, "unregistration_notification", nil, nil, map[string]any{"id": id, "uuid": e.uuid}, nil)
 	h.c.log.Info("engine unregistered", "id", id, "uuid", e.uuid, "why", why)

@@ -130,3 +130,30 @@ func TestUnknownHeartIsLoggedOnceAndTold(t *testing.T) {
 		t.Errorf("unknown heart logged %d times, want once", n)
 	}
 }
+
+// TestLeavingEngineIsNotCalledUnknown: an engine that unregistered itself may echo a ping
+// or two while it closes; that is neither logged nor answered with a notice.
+func TestLeavingEngineIsNotCalledUnknown(t *testing.T) {
+	r := startController(t, Config{Ping: 20 * time.Millisecond})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	notes := p.subscribe(r.client.Notification)
+	pings := p.subscribe(r.engine.HBPing)
+	waitForSubscription(t, p, r, notes)
+	e := startFakeEngine(t, r)
+	waitNotification(t, p, notes, "registration_notification", 5*time.Second)
+	p.send(nil, "unregistration_request", nil, map[string]any{"id": e.id})
+	waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
+	for beats := 0; beats < 10; { // the engine goes on echoing for 10 periods
+		frames, ok := recvOn(pings, 5*time.Second)
+		if !ok {
+			t.Fatal("pings stopped")
+		}
+		if _, isNotice := wire.UnknownHeart(frames[0]); isNotice {
+			t.Fatal("a notice was sent to an engine that unregistered itself")
+		}
+		beats++
+	}
+	if strings.Contains(r.logs.String(), "does not know") {
+		t.Error("an engine that unregistered itself was logged as unknown")
+	}
+}
