@@ -25,7 +25,7 @@ import (
 // Exit codes.
 const (
 	exitOK    = 0
-	exitError = 1 // no controller, registration refused, controller gone
+	exitError = 1 // no controller, registration refused, controller gone, unregistered by it
 	exitUsage = 2
 )
 

@@ -60,18 +60,24 @@ func TestNoControllerSaysWhereItLooked(t *testing.T) {
 	}
 }
 
+// serveController runs an in-process controller until the test ends.
+func serveController(t *testing.T, cfg controller.Config) {
+	t.Helper()
+	ctl, err := controller.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+}
+
 // TestRunsAgainstController runs the whole command in-process against an in-process
 // controller, found through the profile, and stops it as SIGTERM would.
 func TestRunsAgainstController(t *testing.T) {
 	dir := t.TempDir()
-	ctl, err := controller.New(controller.Config{ProfileDir: dir, ClusterID: "x", Ping: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctlCtx, stopCtl := context.WithCancel(context.Background())
-	ctlDone := make(chan error, 1)
-	go func() { ctlDone <- ctl.Run(ctlCtx) }()
-	defer func() { stopCtl(); <-ctlDone }()
+	serveController(t, controller.Config{ProfileDir: dir, ClusterID: "x", Ping: 100 * time.Millisecond})
 
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)

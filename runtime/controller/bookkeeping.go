@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"ipcluster/runtime/wire"
@@ -26,7 +27,8 @@ func newRecord(r *wire.Raw, h wire.Header) *Record {
 // already holds.
 func (h *hub) addOrMerge(rec *Record) {
 	err := h.c.db.update(rec.MsgID, func(old *Record) {
-		rec.Stdout, rec.Stderr = old.Stdout+rec.Stdout, old.Stderr+rec.Stderr
+		rec.Stdout.Prepend(old.Stdout)
+		rec.Stderr.Prepend(old.Stderr)
 		if rec.ExecuteInput == nil {
 			rec.ExecuteInput = old.ExecuteInput
 		}
@@ -239,9 +241,9 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 		case "stream":
 			switch name {
 			case "stdout":
-				rec.Stdout += text
+				rec.Stdout.Append(text)
 			case "stderr":
-				rec.Stderr += text
+				rec.Stderr.Append(text)
 			}
 		case "error":
 			rec.Error = clone(r.Content)
@@ -253,7 +255,8 @@ func (h *hub) saveIOPub(r *wire.Raw) {
 			rec.DisplayData = clone(r.Content)
 		}
 	}
-	if err := h.c.db.update(msgID, apply); err != nil {
+	if err := h.c.db.update(msgID, apply); err != nil && !errors.Is(err, errCulled) {
+		// output arriving before its request; output of a record culled for size is dropped
 		rec := &Record{MsgID: msgID}
 		apply(rec)
 		h.c.db.add(rec)

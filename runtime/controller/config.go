@@ -46,7 +46,7 @@ type Config struct {
 	BroadcastDepth int           `config:"broadcast_scheduler_depth" class:"IPController" help:"depth of the broadcast scheduler tree (1-6)"`
 
 	Reuse   bool   `config:"reuse_files" class:"IPController" help:"reuse existing connection files (same key and ports) and keep them on exit"`
-	Restore bool   `config:"restore_engines" class:"IPController" help:"like reuse_files (engines re-register on their own)"`
+	Restore bool   `config:"restore_engines" class:"IPController" help:"reload the engine table of log/engines<cluster_id>.json (engines keep their ids while their heartbeats arrive); implies reuse_files"`
 	DBClass string `config:"db_class" class:"IPController" help:"task record store: DictDB (in memory) or NoDB (none)"`
 	NoDB    bool   // do not store task records (DBClass NoDB)
 

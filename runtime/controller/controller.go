@@ -84,6 +84,11 @@ func New(cfg Config) (c *Controller, err error) {
 	c.tasks = newTaskScheduler(c)
 	c.bcast = newBroadcaster(c)
 	c.dask = newDaskScheduler(c)
+	if c.cfg.Restore {
+		if err = c.hub.restoreEngines(); err != nil {
+			return nil, err
+		}
+	}
 	if err = c.bindAll(); err != nil {
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -47,7 +49,7 @@ func TestDependencySemantics(t *testing.T) {
 func TestDBQueryOperators(t *testing.T) {
 	db := newDictDB(100, 1<<20)
 	for i, r := range []*Record{
-		{MsgID: "a", Submitted: "2026-11-21T05:00:00.000000Z", Completed: "2026-11-21T05:00:01.000000Z", EngineUUID: "e0", Stdout: "x"},
+		{MsgID: "a", Submitted: "2026-11-21T05:00:00.000000Z", Completed: "2026-11-21T05:00:01.000000Z", EngineUUID: "e0", Stdout: outputOf("x")},
 		{MsgID: "b", Submitted: "2026-11-21T05:00:02.000000Z", EngineUUID: "e1", Metadata: json.RawMessage(`{"tags":[1,2,3]}`)},
 		{MsgID: "c", Submitted: "2026-11-21T05:00:04.000000Z", Completed: "2026-11-21T05:00:05.000000Z", EngineUUID: "e0"},
 	} {
@@ -170,5 +172,45 @@ func TestDictDBOrderMatchesASort(t *testing.T) {
 		if len(db.records) > 50 {
 			t.Fatalf("step %d: %d records kept, limit 50", i, len(db.records))
 		}
+	}
+}
+
+func outputOf(s string) Output {
+	var o Output
+	o.Append(s)
+	return o
+}
+
+// TestDictDBCountsOutput: stdout and stderr count toward the size limit, so a task that
+// prints a lot is culled like one with large buffers, and its later output is dropped
+// rather than kept in a new record.
+func TestDictDBCountsOutput(t *testing.T) {
+	db := newDictDB(100, 1000)
+	db.add(&Record{MsgID: "old", Submitted: "2026-11-21T05:00:00.000000Z"})
+	db.add(&Record{MsgID: "chatty", Submitted: "2026-11-21T05:00:01.000000Z"})
+	line := strings.Repeat("x", 99) + "\n"
+	for range 5 {
+		if err := db.update("chatty", func(r *Record) { r.Stdout.Append(line); r.Stderr.Append(line) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.bytes != 1000 {
+		t.Errorf("%d bytes counted, want 1000 (500 of stdout, 500 of stderr)", db.bytes)
+	}
+	if r, _ := db.get("chatty"); r == nil || r.field("stdout") != strings.Repeat(line, 5) {
+		t.Fatalf("stdout not kept whole: %v", r)
+	}
+	err := db.update("chatty", func(r *Record) { r.Stdout.Append(line) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.bytes > 1000 {
+		t.Errorf("%d bytes kept over the limit of 1000", db.bytes)
+	}
+	if _, err := db.get("chatty"); err == nil {
+		t.Error("a record whose output passed the size limit was not culled")
+	}
+	if err := db.update("chatty", func(r *Record) { r.Stdout.Append(line) }); !errors.Is(err, errCulled) {
+		t.Errorf("update of a culled record: %v, want errCulled", err)
 	}
 }

@@ -3,7 +3,12 @@ package controller
 import (
 	"strconv"
 	"time"
+
+	"ipcluster/runtime/wire"
 )
+
+// whyHeartbeatLost is the reason logged when the monitor drops an engine.
+const whyHeartbeatLost = "heartbeat lost"
 
 // fastPingInterval is how often hearts are pinged while a registration waits for its first
 // beat. ipyparallel waits for the next regular period (3 s); pinging at once makes an engine
@@ -20,13 +25,25 @@ type heartMonitor struct {
 	expecting stringSet      // pending registrations waiting for a first echo
 	payloads  []string       // recent ping payloads an echo may carry
 	fastTimer bool
+	unknown   map[string]int // hearts this controller does not know: notices sent to each
 }
 
+// maxUnknownLogged bounds the unknown hearts remembered (to log each once); an unknown heart
+// is sent at most maxUnknownNotices notices: one that does not stop (an ipyparallel engine,
+// which ignores them) is not worth a broadcast every beat.
+const (
+	maxUnknownLogged  = 4096
+	maxUnknownNotices = 5
+)
+
 func newHeartMonitor(c *Controller) *heartMonitor {
-	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}}
+	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}, unknown: map[string]int{}}
 }
 
 func (m *heartMonitor) start() {
+	if len(m.hearts) > 0 {
+		m.ping() // restored engines: the first beat counts only if they were pinged
+	}
 	m.c.loop.After(m.c.cfg.Ping, m.beat)
 }
 
@@ -47,7 +64,7 @@ func (m *heartMonitor) beat() {
 	m.responses = stringSet{}
 	for _, heart := range failed {
 		if e := m.c.hub.byUUID[heart]; e != nil {
-			m.c.hub.unregisterEngine(e.id, "heartbeat lost")
+			m.c.hub.unregisterEngine(e.id, whyHeartbeatLost)
 		}
 		m.forget(heart)
 	}
@@ -110,11 +127,42 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 	}
 	if m.expecting.has(uuid) {
 		delete(m.expecting, uuid)
+		delete(m.unknown, uuid)
 		if m.c.hub.completeRegistration(uuid) {
 			m.hearts.add(uuid)
 		}
 	}
 	if m.hearts.has(uuid) {
 		m.responses.add(uuid)
+		return
 	}
+	m.onUnknown(uuid)
+}
+
+// onUnknown answers an echo from a heart that is neither registered nor registering (an
+// engine unregistered after missing beats, or one an earlier controller registered): it is
+// logged once, and the engine is told on hb_ping so that it stops instead of living on
+// unused (see wire.UnknownHeartPrefix).
+func (m *heartMonitor) onUnknown(uuid string) {
+	sent, seen := m.unknown[uuid]
+	if !seen {
+		m.c.log.Warn("heartbeat from an engine this controller does not know (unregistered, or registered with an earlier controller); telling it to stop",
+			"uuid", uuid)
+	}
+	if sent >= maxUnknownNotices {
+		return
+	}
+	m.noteUnknown(uuid, sent+1)
+	m.c.send(m.c.hbPing, [][]byte{wire.UnknownHeartNotice(uuid)})
+}
+
+// departed notes an engine that unregistered itself: an echo its heart sends while it
+// leaves is neither logged nor answered.
+func (m *heartMonitor) departed(uuid string) { m.noteUnknown(uuid, maxUnknownNotices) }
+
+func (m *heartMonitor) noteUnknown(uuid string, notices int) {
+	if _, ok := m.unknown[uuid]; !ok && len(m.unknown) >= maxUnknownLogged {
+		m.unknown = map[string]int{}
+	}
+	m.unknown[uuid] = notices
 }

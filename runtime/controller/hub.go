@@ -2,7 +2,6 @@ package controller
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -167,6 +166,9 @@ func (h *hub) unregisterEngine(id int, why string) {
 	delete(h.engines, id)
 	delete(h.byUUID, e.uuid)
 	h.c.hearts.forget(e.uuid)
+	if why != whyHeartbeatLost {
+		h.c.hearts.departed(e.uuid)
+	}
 	h.saveEngineState()
 	h.c.reply(h.c.notifier, nil, "unregistration_notification", nil, nil, map[string]any{"id": id, "uuid": e.uuid}, nil)
 	h.c.log.Info("engine unregistered", "id", id, "uuid", e.uuid, "why", why)
@@ -202,7 +204,7 @@ func (h *hub) saveEngineState() {
 	for id, e := range h.engines {
 		engines[strconv.Itoa(id)] = e.uuid
 	}
-	path := filepath.Join(profiles.Dir(h.c.cfg.ProfileDir).Log(), "engines"+h.c.cfg.ClusterID+".json")
+	path := h.engineStateFile()
 	if err := profiles.WritePlain(path, map[string]any{"engines": engines, "next_id": h.nextID}); err != nil {
 		h.c.log.Warn("cannot write engine state", "err", err)
 	}

@@ -72,7 +72,7 @@ var Aliases = []profiles.Alias{
 	{Name: "debug", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
 	{Name: "quiet", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
 	{Name: "reuse", Set: []profiles.Trait{{Class: "IPController", Name: "reuse_files", Value: "True"}}},
-	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse (engines re-register on their own)"},
+	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
 	{Name: "dictdb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
 	{Name: "nodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "NoDB"}}, Help: "keep no task records"},
 	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "not supported; use --dictdb"},

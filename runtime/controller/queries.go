@@ -272,7 +272,7 @@ func (h *hub) results(content map[string]json.RawMessage) (any, [][]byte) {
 			"result_content": rec.field("result_content"), "received": rec.field("received"),
 			"io": map[string]any{
 				"execute_input": rec.field("execute_input"), "execute_result": rec.field("execute_result"),
-				"error": rec.field("error"), "stdout": rec.Stdout, "stderr": rec.Stderr,
+				"error": rec.field("error"), "stdout": rec.Stdout.String(), "stderr": rec.Stderr.String(),
 			},
 		}
 		buffers = append(buffers, rec.ResultBuffers...)

@@ -32,8 +32,8 @@ type Record struct {
 	ExecuteResult  json.RawMessage
 	DisplayData    json.RawMessage
 	Error          json.RawMessage
-	Stdout         string
-	Stderr         string
+	Stdout         Output
+	Stderr         Output
 
 	seq  uint64 // insertion order, to break ties in history
 	gone bool   // dropped or culled from its dictDB
@@ -104,9 +104,9 @@ func (r *Record) field(key string) any {
 	case "error":
 		return rawOrNone(r.Error)
 	case "stdout":
-		return r.Stdout
+		return r.Stdout.String()
 	case "stderr":
-		return r.Stderr
+		return r.Stderr.String()
 	}
 	return nil
 }
@@ -124,9 +124,10 @@ func (r *Record) value(key string) any {
 	return v
 }
 
-// bufferBytes is the size of the record's buffers, for the size limit.
-func (r *Record) bufferBytes() int64 {
-	var n int64
+// sizeBytes is what counts toward the size limit: the record's buffers and its output
+// (ipyparallel's DictDB counts buffers only; output can be far larger).
+func (r *Record) sizeBytes() int64 {
+	n := int64(r.Stdout.Len() + r.Stderr.Len())
 	for _, b := range r.Buffers {
 		n += int64(len(b))
 	}
@@ -136,8 +137,11 @@ func (r *Record) bufferBytes() int64 {
 	return n
 }
 
-// errNoRecord is a missing or culled record.
-var errNoRecord = errors.New("no such record")
+// errNoRecord is a missing or culled record; errCulled, from update, one culled for size.
+var (
+	errNoRecord = errors.New("no such record")
+	errCulled   = fmt.Errorf("%w: culled for size", errNoRecord)
+)
 
 // store is the task-record database.
 type store interface {
@@ -153,7 +157,7 @@ type store interface {
 }
 
 // dictDB keeps records in memory like ipyparallel's DictDB: at most recordLimit records and
-// sizeLimit buffer bytes; past either, the oldest tenth is culled (and remembered as culled).
+// sizeLimit bytes of buffers and output; past either, the oldest tenth is culled (and remembered as culled).
 type dictDB struct {
 	records     map[string]*Record
 	culled      map[string]bool
@@ -178,7 +182,7 @@ func newDictDB(recordLimit int, sizeLimit int64) *dictDB {
 
 func (d *dictDB) add(r *Record) {
 	if old, ok := d.records[r.MsgID]; ok {
-		d.bytes -= old.bufferBytes()
+		d.bytes -= old.sizeBytes()
 		old.gone = true
 	}
 	d.seq++
@@ -190,13 +194,13 @@ func (d *dictDB) add(r *Record) {
 		d.compact()
 	}
 	delete(d.culled, r.MsgID)
-	d.bytes += r.bufferBytes()
+	d.bytes += r.sizeBytes()
 	d.cull()
 }
 
 // remove forgets a kept record.
 func (d *dictDB) remove(r *Record) {
-	d.bytes -= r.bufferBytes()
+	d.bytes -= r.sizeBytes()
 	delete(d.records, r.MsgID)
 	r.gone = true
 }
@@ -233,11 +237,14 @@ func (d *dictDB) lookup(msgID string) *Record { return d.records[msgID] }
 func (d *dictDB) update(msgID string, f func(*Record)) error {
 	r := d.lookup(msgID)
 	if r == nil {
+		if d.culled[msgID] {
+			return errCulled
+		}
 		return errNoRecord
 	}
-	before := r.bufferBytes()
+	before := r.sizeBytes()
 	f(r)
-	d.bytes += r.bufferBytes() - before
+	d.bytes += r.sizeBytes() - before
 	d.cull()
 	return nil
 }

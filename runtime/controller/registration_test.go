@@ -1,8 +1,11 @@
 package controller
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/runtime/wire"
 )
 
 // waitNotification returns the next notification of msgType.
@@ -89,5 +92,68 @@ func TestUnregistrationRequestUsesContentID(t *testing.T) {
 	n := waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
 	if int(n.Content["id"].(float64)) != e.id {
 		t.Fatalf("unregistered %v", n.Content)
+	}
+}
+
+// TestUnknownHeartIsLoggedOnceAndTold: a dropped engine whose heart beats again is logged
+// once and told on hb_ping that it is unknown; one that ignores the notices (as ipyparallel's
+// engines do, echoing them) gets only a few, and echoed notices cause no more.
+func TestUnknownHeartIsLoggedOnceAndTold(t *testing.T) {
+	r := startController(t, Config{Ping: 20 * time.Millisecond, MaxMisses: 2})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	notes := p.subscribe(r.client.Notification)
+	pings := p.subscribe(r.engine.HBPing)
+	e := startFakeEngine(t, r)
+	waitNotification(t, p, notes, "registration_notification", 5*time.Second)
+	e.echo.Store(false)
+	waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
+	e.echo.Store(true)
+	notices, beats := 0, 0
+	for beats < 30 { // 30 periods: long enough to see notices stop
+		frames, ok := recvOn(pings, 5*time.Second)
+		if !ok {
+			t.Fatal("pings stopped")
+		}
+		if uuid, isNotice := wire.UnknownHeart(frames[0]); isNotice {
+			if uuid != e.uuid {
+				t.Fatalf("notice for %s, want %s", uuid, e.uuid)
+			}
+			notices++
+		} else {
+			beats++
+		}
+	}
+	if notices < 1 || notices > maxUnknownNotices {
+		t.Errorf("%d notices to the unknown heart, want 1 to %d", notices, maxUnknownNotices)
+	}
+	if n := strings.Count(r.logs.String(), "does not know"); n != 1 {
+		t.Errorf("unknown heart logged %d times, want once", n)
+	}
+}
+
+// TestLeavingEngineIsNotCalledUnknown: an engine that unregistered itself may echo a ping
+// or two while it closes; that is neither logged nor answered with a notice.
+func TestLeavingEngineIsNotCalledUnknown(t *testing.T) {
+	r := startController(t, Config{Ping: 20 * time.Millisecond})
+	p := newPeer(t, r.client.Key, "", r.client.Registration)
+	notes := p.subscribe(r.client.Notification)
+	pings := p.subscribe(r.engine.HBPing)
+	waitForSubscription(t, p, r, notes)
+	e := startFakeEngine(t, r)
+	waitNotification(t, p, notes, "registration_notification", 5*time.Second)
+	p.send(nil, "unregistration_request", nil, map[string]any{"id": e.id})
+	waitNotification(t, p, notes, "unregistration_notification", 5*time.Second)
+	for beats := 0; beats < 10; { // the engine goes on echoing for 10 periods
+		frames, ok := recvOn(pings, 5*time.Second)
+		if !ok {
+			t.Fatal("pings stopped")
+		}
+		if _, isNotice := wire.UnknownHeart(frames[0]); isNotice {
+			t.Fatal("a notice was sent to an engine that unregistered itself")
+		}
+		beats++
+	}
+	if strings.Contains(r.logs.String(), "does not know") {
+		t.Error("an engine that unregistered itself was logged as unknown")
 	}
 }

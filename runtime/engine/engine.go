@@ -31,6 +31,8 @@ var (
 	ErrRegistration = errors.New("registration failed")
 	// ErrControllerGone: heartbeats stopped arriving.
 	ErrControllerGone = errors.New("controller gone")
+	// ErrUnregistered: the controller said it no longer knows this engine.
+	ErrUnregistered = errors.New("unregistered by the controller")
 )
 
 // Config is what an engine needs; zero values take the defaults noted.
@@ -178,7 +180,8 @@ func (e *Engine) ID() int { return int(e.id.Load()) }
 
 // Run registers with the controller and serves until a shutdown_request (nil), ctx is done
 // (nil: the running command is stopped and the engine unregisters), the heartbeat stops
-// (ErrControllerGone), registration fails (ErrRegistration), or, before anything else, the
+// (ErrControllerGone), the controller says it no longer knows the engine (ErrUnregistered),
+// registration fails (ErrRegistration), or, before anything else, the
 // startup command or script fails (ErrStartup). No command outlives Run.
 func (e *Engine) Run(ctx context.Context) error {
 	if err := e.runStartup(ctx); err != nil {

@@ -102,8 +102,21 @@ func (e *Engine) connect() error {
 	return e.heartIn.Subscribe("")
 }
 
-// onPing echoes every heartbeat ping unchanged and notes that the controller is alive.
+// onPing echoes every heartbeat ping unchanged and notes that the controller is alive. A
+// notice that the controller does not know this engine (it was unregistered, e.g. after
+// being stopped longer than the controller's heartbeat limit) stops the engine: nothing
+// would ever be sent to it again.
 func (e *Engine) onPing(frames [][]byte) {
+	if len(frames) == 1 {
+		if uuid, ok := wire.UnknownHeart(frames[0]); ok {
+			if uuid == e.cfg.UUID && !e.stopping {
+				e.registered = false // nothing to unregister: the id may be another engine's now
+				e.stop(fmt.Errorf("%w: the controller at %s no longer knows engine %d (uuid %s); it was unregistered, probably after missing heartbeats (stopped or too slow); start a new engine",
+					ErrUnregistered, e.ends.registration, e.ID(), uuid), nil, "unregistered by the controller")
+			}
+			return
+		}
+	}
 	e.pinged = true
 	if err := e.heartOut.Send(frames); err != nil {
 		e.log.Warn("heartbeat echo failed", "err", err)
