@@ -47,7 +47,7 @@ type daskScheduler struct {
 
 // daskProc is one scheduler process.
 type daskProc struct {
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd     // set and started under daskScheduler.mu
 	stdin  *os.File      // held open: end of file tells the scheduler its controller is gone
 	exited chan struct{} // closed once reaped
 	info   map[string]any
@@ -212,9 +212,9 @@ func (d *daskScheduler) start(p *daskProc, args string) (map[string]any, error) 
 	cmd := exec.Command(py, "-c", daskSchedulerScript, args)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, outW, errW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // signals to the controller's group do not reach it; we stop it ourselves
-	p.cmd, p.stdin = cmd, stdinW
 
-	d.mu.Lock()
+	d.mu.Lock() // p.cmd is read by terminate on the loop while this goroutine starts it
+	p.cmd, p.stdin = cmd, stdinW
 	if d.closed {
 		d.mu.Unlock()
 		stdinW.Close()
@@ -307,10 +307,13 @@ func (p *daskProc) lastLines() string {
 // terminate stops p's process group: SIGTERM, then SIGKILL after daskStopTimeout; it
 // returns once the process is reaped.
 func (d *daskScheduler) terminate(p *daskProc) {
-	if p.cmd == nil || p.cmd.Process == nil {
+	d.mu.Lock()
+	cmd := p.cmd
+	d.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
 		return
 	}
-	pgid := p.cmd.Process.Pid
+	pgid := cmd.Process.Pid
 	select {
 	case <-p.exited:
 		return // reaped: its pid may already belong to another process

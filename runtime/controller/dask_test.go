@@ -39,6 +39,8 @@ func gatedPython(t *testing.T) (python, gate string) {
 func schedulerPID(r *running) int {
 	pid := 0
 	onLoop(r, func() {
+		r.c.dask.mu.Lock()
+		defer r.c.dask.mu.Unlock()
 		if p := r.c.dask.cur; p != nil && p.cmd != nil && p.cmd.Process != nil {
 			pid = p.cmd.Process.Pid
 		}
