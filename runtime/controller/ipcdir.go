@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // With transport ipc the controller's sockets are unix-domain socket files named
@@ -37,6 +38,30 @@ func (c *Controller) prepareIPC() error {
 		c.ipcDir = dir
 	case !errors.Is(err, os.ErrExist):
 		return fmt.Errorf("make the directory of the ipc socket files (c.IPController.ip = %q): %w", c.cfg.IP, err)
+	default:
+		return c.checkIPCDir(dir)
+	}
+	return nil
+}
+
+// checkIPCDir refuses a directory of someone else (who could replace the socket files; a
+// reused connection file names a directory under /tmp that anyone may have made meanwhile)
+// and warns about one that other users can enter.
+func (c *Controller) checkIPCDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("check the directory of the ipc socket files: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s (the directory of c.IPController.ip = %q) is not a directory", dir, c.cfg.IP)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%s (the directory of c.IPController.ip = %q) belongs to another user; "+
+			"choose a directory of your own, or remove the connection files to start with a new one", dir, c.cfg.IP)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		c.log.Warn("other users can enter the directory of the ipc socket files, and so talk to the controller; chmod 700 it",
+			"dir", dir, "mode", fi.Mode().Perm().String())
 	}
 	return nil
 }
