@@ -24,15 +24,17 @@ type Config struct {
 	ProfileDir string // required: where security/ and log/ live
 	ClusterID  string `config:"cluster_id" class:"BaseParallelApplication" help:"cluster id, part of the connection file names (may be empty)"`
 
-	IP        string   `config:"ip" class:"IPController" help:"address to bind for engines and clients ('*' for all interfaces)"`
-	EngineIP  string   `config:"engine_ip" class:"IPController" help:"address for engines; this controller binds one address, so this one wins over ip"`
-	ClientIP  string   `config:"client_ip" class:"IPController" help:"address for clients; used when engine_ip is not set (one address is bound)"`
-	Transport string   `config:"transport" class:"IPController" help:"ZeroMQ transport: tcp or ipc"`
-	Location  string   `config:"location" class:"IPController" help:"host name or address written into the connection files (default: this host's name)"`
-	Ports     PortList `config:"ports" class:"IPController" type:"list of int" help:"ports to bind first, as a list or a range such as '10101-10120' (random ports after)"`
-	RegPort   int      `config:"regport" class:"IPController" help:"registration port (old form; it goes first in ports)"`
-	SSH       string   `config:"ssh_server" class:"IPController" help:"ssh server for clients, written into the client file ([user@]host[:port])"`
-	EngineSSH string   `config:"engine_ssh_server" class:"IPController" help:"ssh server for engines, written into the engine file"`
+	IP              string   `config:"ip" class:"IPController" help:"address to bind for engines and clients ('*' for all interfaces)"`
+	EngineIP        string   `config:"engine_ip" class:"IPController" help:"address for engines; this controller binds one address, so this one wins over ip"`
+	ClientIP        string   `config:"client_ip" class:"IPController" help:"address for clients; used when engine_ip is not set (one address is bound)"`
+	Transport       string   `config:"transport" class:"IPController" help:"ZeroMQ transport: tcp or ipc (ipc: unix-domain socket files '<ip>:<n>'; an ip without '/' means a new private directory)"`
+	EngineTransport string   `config:"engine_transport" class:"IPController" help:"transport for engines; this controller binds one transport, so this one wins over transport"`
+	ClientTransport string   `config:"client_transport" class:"IPController" help:"transport for clients; used when engine_transport is not set (one transport is bound)"`
+	Location        string   `config:"location" class:"IPController" help:"host name or address written into the connection files (default: this host's name)"`
+	Ports           PortList `config:"ports" class:"IPController" type:"list of int" help:"ports to bind first, as a list or a range such as '10101-10120' (random ports after)"`
+	RegPort         int      `config:"regport" class:"IPController" help:"registration port (old form; it goes first in ports)"`
+	SSH             string   `config:"ssh_server" class:"IPController" help:"ssh server for clients, written into the client file ([user@]host[:port])"`
+	EngineSSH       string   `config:"engine_ssh_server" class:"IPController" help:"ssh server for engines, written into the engine file"`
 
 	Key             string // HMAC key; default a new random one (c.Session.key, see sessionSettings)
 	Unsigned        bool   // no key at all: messages are not signed (insecure; --no-secure)

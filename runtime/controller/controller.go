@@ -30,7 +30,8 @@ type Controller struct {
 
 	clientInfo profiles.ClientInfo
 	engineInfo profiles.EngineInfo
-	keepFiles  bool // --reuse: leave the connection files on exit
+	keepFiles  bool   // --reuse: leave the connection files on exit
+	ipcDir     string // the directory of ipc socket files made here, removed on exit
 
 	hub    *hub
 	hearts *heartMonitor
@@ -57,7 +58,11 @@ func New(cfg Config) (c *Controller, err error) {
 			c.cfg.Ports = cfg.Ports
 		}
 	}
+	if err := c.prepareIPC(); err != nil {
+		return nil, err
+	}
 	if c.zctx, err = transport.NewContext(); err != nil {
+		c.removeIPCDir()
 		return nil, err
 	}
 	c.zctx.SetLogger(c.log)
@@ -66,6 +71,7 @@ func New(cfg Config) (c *Controller, err error) {
 		if err != nil {
 			ctl.closeSockets()
 			ctl.zctx.Term()
+			ctl.removeIPCDir()
 		}
 	}()
 	if c.loop, err = transport.NewLoop(c.zctx); err != nil {
@@ -127,6 +133,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if termErr := c.zctx.Term(); err == nil {
 		err = termErr
 	}
+	c.removeIPCDir()
 	c.log.Info("controller stopped")
 	return err
 }

@@ -93,7 +93,7 @@ func (d *daskScheduler) become(schedulerArgs json.RawMessage, reply func(content
 // started beside them, reach the controller at that address.
 func (d *daskScheduler) withDefaultHost(args string) string {
 	ip := d.c.cfg.IP
-	if ip == "" || ip == "*" || ip == "0.0.0.0" {
+	if ip == "" || ip == "*" || ip == "0.0.0.0" || d.c.cfg.Transport == "ipc" { // an ipc ip is a path
 		return args
 	}
 	var kw map[string]any

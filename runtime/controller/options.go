@@ -210,6 +210,15 @@ func resolve(cfg *Config, session sessionSettings, merged *profiles.Config) erro
 	case cfg.ClientIP != "":
 		cfg.IP = cfg.ClientIP
 	}
+	switch {
+	case cfg.EngineTransport != "":
+		cfg.Transport = cfg.EngineTransport
+	case cfg.ClientTransport != "":
+		cfg.Transport = cfg.ClientTransport
+	}
+	if cfg.Transport != "" && cfg.Transport != "tcp" && cfg.Transport != "ipc" {
+		return bad("IPController", "transport", "transport %q is not supported: use tcp or ipc", cfg.Transport)
+	}
 	if cfg.RegPort > 0 {
 		cfg.Ports = append(PortList{cfg.RegPort}, cfg.Ports...)
 	}

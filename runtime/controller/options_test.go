@@ -112,11 +112,35 @@ func TestBadValuesAreClearErrors(t *testing.T) {
 	for arg, want := range map[string]string{
 		"--ping=soon": "--ping=soon", "--hwm=-1": "--hwm=-1", "--ports=a-b": "--ports=a-b", "--log-level=LOUD": "--log-level",
 		"--sqlitedb": "--dictdb", "--pnig=3": "did you mean --ping", "--scheme=fastest": "unknown scheme",
-		"--IPController.broadcast_scheduler_depth=9": "1 to 6",
+		"--IPController.broadcast_scheduler_depth=9": "1 to 6", "--transport=udp": "use tcp or ipc",
+		"--IPController.client_transport=inproc": "use tcp or ipc",
 	} {
 		_, _, err := configure(t, nil, "--profile-dir", t.TempDir(), arg)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v does not say %q", arg, err, want)
+		}
+	}
+}
+
+// ipyparallel's engine_transport and client_transport set the one transport this controller
+// binds, engine_transport first, as engine_ip and client_ip do for the address.
+func TestEngineAndClientTransportChooseTheTransport(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "tcp"},
+		{[]string{"--transport=ipc"}, "ipc"},
+		{[]string{"--IPController.client_transport=ipc"}, "ipc"},
+		{[]string{"--IPController.engine_transport=ipc", "--IPController.client_transport=tcp"}, "ipc"},
+		{[]string{"--transport=ipc", "--IPController.engine_transport=tcp"}, "tcp"},
+	} {
+		cfg, _, err := configure(t, nil, append([]string{"--profile-dir", t.TempDir()}, c.args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if cfg.Transport != c.want {
+			t.Errorf("%v: transport %q, want %q", c.args, cfg.Transport, c.want)
 		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,56 +130,87 @@ func (s *Socket) Subscribe(prefix string) error {
 }
 
 // Bind listens on transport://ip:port; port 0 picks a free port. It returns the bound port.
+// For ipc, ip is a path prefix and the socket file is "<ip>:<port>" (see endpoint.go).
 func (s *Socket) Bind(transport, ip string, port int) (int, error) {
-	if transport != "tcp" {
-		return 0, fmt.Errorf("bind: transport %q is not supported (use tcp)", transport)
+	switch transport {
+	case "tcp":
+		host := ip
+		if host == "" || host == "*" {
+			host = "0.0.0.0"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return 0, fmt.Errorf("bind tcp://%s:%d: %w", ip, port, err)
+		}
+		return ln.Addr().(*net.TCPAddr).Port, s.serve(ln)
+	case "ipc":
+		path, n, err := ipcBindPath(ip, port)
+		if err != nil {
+			return 0, err
+		}
+		return n, s.bindIPC(path)
 	}
-	host := ip
-	if host == "" || host == "*" {
-		host = "0.0.0.0"
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	return 0, fmt.Errorf("bind: transport %q is not supported (use tcp or ipc)", transport)
+}
+
+// bindIPC listens on a unix-domain socket file, which is removed when the socket closes.
+func (s *Socket) bindIPC(path string) error {
+	ln, err := net.Listen("unix", path)
 	if err != nil {
-		return 0, fmt.Errorf("bind tcp://%s:%d: %w", ip, port, err)
+		return fmt.Errorf("bind ipc://%s: %w", path, err)
 	}
+	return s.serve(ln)
+}
+
+// serve accepts connections on ln until the socket closes.
+func (s *Socket) serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
-		return 0, ErrClosed
+		return ErrClosed
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	s.ctx.wg.Add(1)
 	go s.accept(ln)
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return nil
 }
 
-// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any).
+// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any) or
+// ipc:///tmp/sock (that file).
 func (s *Socket) BindEndpoint(ep string) error {
-	host, port, err := splitEndpoint(ep)
+	e, err := parseEndpoint(ep)
 	if err != nil {
 		return err
 	}
+	if e.transport == "ipc" {
+		return s.bindIPC(e.path)
+	}
 	n := 0
-	if port != "*" {
-		if n, err = strconv.Atoi(port); err != nil {
+	if e.port != "*" {
+		if n, err = strconv.Atoi(e.port); err != nil {
 			return fmt.Errorf("endpoint %s: bad port", ep)
 		}
 	}
-	_, err = s.Bind("tcp", host, n)
+	_, err = s.Bind("tcp", e.host, n)
 	return err
 }
 
-// Connect connects to an endpoint such as tcp://127.0.0.1:5555, in the background: like
-// libzmq, it keeps dialling (and redialling after a disconnection) until the socket closes.
+// Connect connects to an endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/sock, in the
+// background: like libzmq, it keeps dialling (and redialling after a disconnection) until
+// the socket closes.
 func (s *Socket) Connect(ep string) error {
-	host, port, err := splitEndpoint(ep)
+	e, err := parseEndpoint(ep)
 	if err != nil {
 		return err
 	}
-	if port == "*" || port == "0" {
-		return fmt.Errorf("connect %s: a port is needed", ep)
+	network, addr := "unix", e.path
+	if e.transport == "tcp" {
+		if e.port == "*" || e.port == "0" {
+			return fmt.Errorf("connect %s: a port is needed", ep)
+		}
+		network, addr = "tcp", net.JoinHostPort(e.host, e.port)
 	}
 	s.mu.Lock()
 	closed := s.closed
@@ -189,24 +219,8 @@ func (s *Socket) Connect(ep string) error {
 		return ErrClosed
 	}
 	s.ctx.wg.Add(1)
-	go s.dial(net.JoinHostPort(host, port))
+	go s.dial(network, addr)
 	return nil
-}
-
-func splitEndpoint(ep string) (host, port string, err error) {
-	rest, ok := strings.CutPrefix(ep, "tcp://")
-	if !ok {
-		return "", "", fmt.Errorf("endpoint %s: only tcp:// is supported", ep)
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 {
-		return "", "", fmt.Errorf("endpoint %s: no port", ep)
-	}
-	host, port = strings.Trim(rest[:i], "[]"), rest[i+1:]
-	if host == "*" {
-		host = ""
-	}
-	return host, port, nil
 }
 
 // Accept failures back off from acceptRetryMin, doubling to acceptRetryMax (net/http's
@@ -257,11 +271,11 @@ func (s *Socket) accept(ln net.Listener) {
 	}
 }
 
-func (s *Socket) dial(addr string) {
+func (s *Socket) dial(network, addr string) {
 	defer s.ctx.wg.Done()
 	dialer := net.Dialer{Timeout: 5 * time.Second}
 	for {
-		if conn, err := dialer.DialContext(s.closeCtx, "tcp", addr); err == nil {
+		if conn, err := dialer.DialContext(s.closeCtx, network, addr); err == nil {
 			if p := s.open(conn); p != nil {
 				p.run()
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +23,9 @@ type Socket struct {
 	z      *zmq.Socket
 	kind   Kind
 	closed bool
+	// ipcFiles are the socket files this socket bound: libzmq 4.3 leaves them behind on
+	// close, so Close removes them (as the pure-Go backend's listeners do).
+	ipcFiles []string
 }
 
 // NewSocket makes a socket with unlimited queues (high-water marks 0, as ipyparallel sets
@@ -89,9 +93,18 @@ func (s *Socket) Subscribe(prefix string) error {
 }
 
 // Bind listens on transport://ip:port; port 0 picks a free port. It returns the bound port.
+// For ipc, ip is a path prefix and the socket file is "<ip>:<port>" (see endpoint.go).
 func (s *Socket) Bind(transport, ip string, port int) (int, error) {
-	if transport != "tcp" {
-		return 0, fmt.Errorf("bind: transport %q is not supported (use tcp)", transport)
+	switch transport {
+	case "tcp":
+	case "ipc":
+		path, n, err := ipcBindPath(ip, port)
+		if err != nil {
+			return 0, err
+		}
+		return n, s.bindIPC(path)
+	default:
+		return 0, fmt.Errorf("bind: transport %q is not supported (use tcp or ipc)", transport)
 	}
 	host := ip
 	if host == "" {
@@ -115,54 +128,49 @@ func (s *Socket) Bind(transport, ip string, port int) (int, error) {
 	return strconv.Atoi(bound)
 }
 
-// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any).
+func (s *Socket) bindIPC(path string) error {
+	if err := s.z.Bind("ipc://" + path); err != nil {
+		return fmt.Errorf("bind ipc://%s: %w", path, systemError(err))
+	}
+	s.ipcFiles = append(s.ipcFiles, path)
+	return nil
+}
+
+// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any) or
+// ipc:///tmp/sock (that file).
 func (s *Socket) BindEndpoint(ep string) error {
-	host, port, err := splitTCPEndpoint(ep)
+	e, err := parseEndpoint(ep)
 	if err != nil {
 		return err
 	}
+	if e.transport == "ipc" {
+		return s.bindIPC(e.path)
+	}
 	n := 0
-	if port != "*" {
-		if n, err = strconv.Atoi(port); err != nil {
+	if e.port != "*" {
+		if n, err = strconv.Atoi(e.port); err != nil {
 			return fmt.Errorf("endpoint %s: bad port", ep)
 		}
 	}
-	_, err = s.Bind("tcp", host, n)
+	_, err = s.Bind("tcp", e.host, n)
 	return err
 }
 
-// Connect connects to an endpoint such as tcp://127.0.0.1:5555, in the background: libzmq
-// keeps dialling (and redialling after a disconnection) until the socket closes.
+// Connect connects to an endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/sock, in the
+// background: libzmq keeps dialling (and redialling after a disconnection) until the socket
+// closes.
 func (s *Socket) Connect(ep string) error {
-	_, port, err := splitTCPEndpoint(ep)
+	e, err := parseEndpoint(ep)
 	if err != nil {
 		return err
 	}
-	if port == "*" || port == "0" {
+	if e.transport == "tcp" && (e.port == "*" || e.port == "0") {
 		return fmt.Errorf("connect %s: a port is needed", ep)
 	}
 	if err := s.z.Connect(ep); err != nil {
 		return fmt.Errorf("connect %s: %w", ep, systemError(err))
 	}
 	return nil
-}
-
-// splitTCPEndpoint checks that ep is tcp://host:port and splits it, as the pure-Go backend
-// does, so that both accept and refuse the same endpoints.
-func splitTCPEndpoint(ep string) (host, port string, err error) {
-	rest, ok := strings.CutPrefix(ep, "tcp://")
-	if !ok {
-		return "", "", fmt.Errorf("endpoint %s: only tcp:// is supported", ep)
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 {
-		return "", "", fmt.Errorf("endpoint %s: no port", ep)
-	}
-	host, port = strings.Trim(rest[:i], "[]"), rest[i+1:]
-	if host == "*" {
-		host = ""
-	}
-	return host, port, nil
 }
 
 // Send sends a multipart message: on a ROUTER the first frame names the peer; a DEALER
@@ -248,5 +256,9 @@ func (s *Socket) Close() error {
 		return nil
 	}
 	s.closed = true
+	for _, path := range s.ipcFiles {
+		s.z.Unbind("ipc://" + path)
+		os.Remove(path) // gone already if the unbind removed it
+	}
 	return s.z.Close()
 }
