@@ -208,6 +208,11 @@ func (c *Controller) bindAll() error {
 				return err
 			}
 		}
+		if c.cfg.EnableCurve {
+			if err := sock.SetCurveServer(c.cfg.curveKeys()); err != nil {
+				return fmt.Errorf("%s: %w", s.role, err)
+			}
+		}
 		want := pick(*s.port)
 		port, err := sock.Bind(c.cfg.Transport, c.cfg.IP, want)
 		if err != nil {
@@ -239,6 +244,11 @@ func (c *Controller) fillFileKeys() {
 	ci.Interface, ei.Interface = iface, iface
 	ci.TaskScheme = c.cfg.Scheme
 	ci.Key, ei.Key = c.cfg.Key, c.cfg.Key
+	ci.CurveServerKey, ei.CurveServerKey = nil, nil
+	if c.cfg.EnableCurve {
+		serverKey := c.cfg.CurvePublicKey
+		ci.CurveServerKey, ei.CurveServerKey = &serverKey, &serverKey
+	}
 	ci.Location, ei.Location = c.cfg.Location, c.cfg.Location
 	ci.Pack, ci.Unpack, ei.Pack, ei.Unpack = "json", "json", "json", "json"
 	ci.SignatureScheme, ei.SignatureScheme = c.cfg.SignatureScheme, c.cfg.SignatureScheme
