@@ -294,6 +294,11 @@ func (c *Controller) loadReusedFiles() error {
 	if ci.Pack != "json" && ci.Pack != "" {
 		return fmt.Errorf("packer %q is not supported (json only)", ci.Pack)
 	}
+	if ci.CurveServerKey != nil && *ci.CurveServerKey != "" && !c.cfg.EnableCurve {
+		// Their empty HMAC key relied on CURVE: reusing it without CURVE would leave the
+		// cluster unauthenticated.
+		return fmt.Errorf("%s was written with enable_curve; set it again to reuse the files", c.ClientFile())
+	}
 	c.clientInfo, c.engineInfo = ci, ei
 	c.cfg.Key, c.cfg.SignatureScheme = ci.Key, ci.SignatureScheme
 	c.cfg.SSH, c.cfg.EngineSSH = ci.SSH, ei.SSH

@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"ipcluster/profiles"
 )
 
 // The CURVE settings come from the environment (IPP_ENABLE_CURVE=1, IPP_CURVE_SECRETKEY,
@@ -31,5 +34,25 @@ func TestCurveSettingsFromEnvironmentAndFiles(t *testing.T) {
 	cfg, _, _ = configure(t, map[string]string{"IPP_PROFILE_DIR": t.TempDir(), "IPP_ENABLE_CURVE": "0"})
 	if cfg.EnableCurve {
 		t.Error("IPP_ENABLE_CURVE=0 enabled CURVE")
+	}
+}
+
+// Files written with enable_curve carry no HMAC key (CURVE authenticates): --reuse without
+// enable_curve must not take that empty key, which would leave the cluster open; it starts
+// afresh with a new key instead.
+func TestReuseOfCurveFilesWithoutCurveStartsAfresh(t *testing.T) {
+	dir := t.TempDir()
+	first := startController(t, Config{ProfileDir: dir, Reuse: true})
+	first.stop(t)
+	key := "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+	ci, ei := first.client, first.engine
+	ci.Key, ei.Key, ci.CurveServerKey, ei.CurveServerKey = "", "", &key, &key
+	if err := errors.Join(profiles.WriteSecret(first.c.ClientFile(), &ci), profiles.WriteSecret(first.c.EngineFile(), &ei)); err != nil {
+		t.Fatal(err)
+	}
+	second := startController(t, Config{ProfileDir: dir, Reuse: true})
+	if second.client.Key == "" || second.client.CurveServerKey != nil {
+		t.Errorf("reused curve files without enable_curve: key %q, curve_serverkey %v; want a new key and no CURVE",
+			second.client.Key, second.client.CurveServerKey)
 	}
 }
