@@ -33,15 +33,19 @@ run: build
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) vet -tags libzmq ./runtime/transport ./cmd/...
+	CGO_ENABLED=1 $(GO) vet -tags libzmq ./runtime/transport ./runtime/controller ./runtime/engine ./runtime/client ./cmd/...
 
 test-go: build
 	IPCLUSTER_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
 
 # The transport's suite (sockets, loop, interop with pyzmq, bad peers) on the libzmq backend;
-# test-go runs it on the pure-Go one.
+# test-go runs it on the pure-Go one. Then CurveZMQ, which only this backend has: the
+# controller with pyzmq CURVE clients, and the libzmq binaries (Go engines and client).
 test-go-libzmq:
 	CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 ./runtime/transport
+	@mkdir -p $(BIN_LIBZMQ)
+	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run Curve ./runtime/controller ./runtime/client
 
 # Compatibility with the real Python ipyparallel 7.1 Client and engines, against our binaries.
 test-compat: build

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -58,12 +59,18 @@ func ConnectionFile(profileDir, clusterID, role string) string {
 }
 
 // WriteSecret writes v as indented JSON to path with mode 0600, atomically (a reader never
-// sees a partial file), in a directory that must already exist.
+// sees a partial file), in a directory that must already exist. '&', '<' and '>' are
+// written as they are (not as \u0026...): a Z85 curve_serverkey holds them, and the file
+// should show the key as ipyparallel writes it.
 func WriteSecret(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

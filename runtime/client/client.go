@@ -125,12 +125,26 @@ func (c *Client) open() (err error) {
 		{&c.control, transport.Dealer, c.info.Control, c.onSingleReply},
 		{&c.bcast, transport.Dealer, c.info.Broadcast, c.onReply},
 	}
+	// With a curve_serverkey every socket is a CurveZMQ client, with a key pair of its own
+	// for this client (as ipyparallel 9's Client makes one).
+	serverKey := curveServerKey(&c.info)
+	var own transport.CurveKeys
+	if serverKey != "" {
+		if own, err = transport.NewCurveKeypair(); err != nil {
+			return fmt.Errorf("connection file has curve_serverkey: %w", err)
+		}
+	}
 	for _, ch := range channels {
 		s, err := c.zctx.NewSocket(ch.kind)
 		if err != nil {
 			return err
 		}
 		c.loop.Add(s, ch.handler)
+		if serverKey != "" {
+			if err := s.SetCurveClient(serverKey, own); err != nil {
+				return err
+			}
+		}
 		if ch.kind == transport.Sub {
 			if err := s.Subscribe(""); err != nil {
 				return fmt.Errorf("subscribe: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipcluster/profiles"
+	"ipcluster/runtime/transport"
 )
 
 // Defaults of Options.
@@ -104,7 +105,18 @@ func validate(info *profiles.ClientInfo, where string) error {
 	if info.Interface == "" || info.Registration == 0 {
 		return fmt.Errorf("%s: no interface or registration port", where)
 	}
+	if curveServerKey(info) != "" && !transport.CurveSupported() {
+		return fmt.Errorf("%s asks for CurveZMQ encryption (curve_serverkey): %w", where, transport.ErrCurveUnsupported)
+	}
 	return nil
+}
+
+// curveServerKey is the controller's CurveZMQ public key, or "" when it does not encrypt.
+func curveServerKey(info *profiles.ClientInfo) string {
+	if info.CurveServerKey == nil {
+		return ""
+	}
+	return *info.CurveServerKey
 }
 
 // endpoint is the URL of a channel: interface ":" port, with a wildcard address replaced

@@ -36,6 +36,10 @@ type Config struct {
 	SSH             string   `config:"ssh_server" class:"IPController" help:"ssh server for clients, written into the client file ([user@]host[:port])"`
 	EngineSSH       string   `config:"engine_ssh_server" class:"IPController" help:"ssh server for engines, written into the engine file"`
 
+	EnableCurve    bool   `config:"enable_curve" class:"IPController" help:"encrypt and authenticate every connection with CurveZMQ (libzmq build only; also IPP_ENABLE_CURVE=1); the HMAC key is then empty unless one is set"`
+	CurveSecretKey string `config:"curve_secretkey" class:"IPController" help:"the controller's CurveZMQ secret key, Z85 (also IPP_CURVE_SECRETKEY; default: a new key pair)"`
+	CurvePublicKey string `config:"curve_publickey" class:"IPController" help:"the controller's CurveZMQ public key, Z85, written as curve_serverkey into the connection files (also IPP_CURVE_PUBLICKEY)"`
+
 	Key             string // HMAC key; default a new random one (c.Session.key, see sessionSettings)
 	Unsigned        bool   // no key at all: messages are not signed (insecure; --no-secure)
 	SignatureScheme string `config:"signature_scheme" class:"Session" help:"message signature scheme"`
@@ -81,7 +85,12 @@ func (c *Config) setDefaults() error {
 	if c.Location == "" {
 		c.Location, _ = os.Hostname()
 	}
-	if c.Key == "" && !c.Unsigned {
+	if c.EnableCurve {
+		if err := c.setCurveKeys(); err != nil {
+			return err
+		}
+	}
+	if c.Key == "" && !c.Unsigned && !c.EnableCurve { // with CURVE, as ipyparallel 9: no key unless one is set
 		c.Key = wire.NewID()
 	}
 	orDefault(&c.SignatureScheme, d.SignatureScheme)

@@ -215,6 +215,11 @@ func (c *Controller) bindAll() error {
 				return err
 			}
 		}
+		if c.cfg.EnableCurve {
+			if err := sock.SetCurveServer(c.cfg.curveKeys()); err != nil {
+				return fmt.Errorf("%s: %w", s.role, err)
+			}
+		}
 		want := pick(*s.port)
 		port, err := sock.Bind(c.cfg.Transport, c.cfg.IP, want)
 		if err != nil {
@@ -246,6 +251,11 @@ func (c *Controller) fillFileKeys() {
 	ci.Interface, ei.Interface = iface, iface
 	ci.TaskScheme = c.cfg.Scheme
 	ci.Key, ei.Key = c.cfg.Key, c.cfg.Key
+	ci.CurveServerKey, ei.CurveServerKey = nil, nil
+	if c.cfg.EnableCurve {
+		serverKey := c.cfg.CurvePublicKey
+		ci.CurveServerKey, ei.CurveServerKey = &serverKey, &serverKey
+	}
 	ci.Location, ei.Location = c.cfg.Location, c.cfg.Location
 	ci.Pack, ci.Unpack, ei.Pack, ei.Unpack = "json", "json", "json", "json"
 	ci.SignatureScheme, ei.SignatureScheme = c.cfg.SignatureScheme, c.cfg.SignatureScheme
@@ -290,6 +300,11 @@ func (c *Controller) loadReusedFiles() error {
 	}
 	if ci.Pack != "json" && ci.Pack != "" {
 		return fmt.Errorf("packer %q is not supported (json only)", ci.Pack)
+	}
+	if ci.CurveServerKey != nil && *ci.CurveServerKey != "" && !c.cfg.EnableCurve {
+		// Their empty HMAC key relied on CURVE: reusing it without CURVE would leave the
+		// cluster unauthenticated.
+		return fmt.Errorf("%s was written with enable_curve; set it again to reuse the files", c.ClientFile())
 	}
 	c.clientInfo, c.engineInfo = ci, ei
 	c.cfg.Key, c.cfg.SignatureScheme = ci.Key, ci.SignatureScheme

@@ -115,7 +115,8 @@ func SampleConfig() string { return declarations.SampleConfig() }
 
 // Configure turns ipcontroller's command line (parsed with Options), the profile's
 // ipcontroller_config.py/.json and the environment (getenv: IPP_PROFILE_DIR,
-// IPP_CLUSTER_ID, IPP_SESSION_KEY) into a Config with its logger, which writes to stderr or,
+// IPP_CLUSTER_ID, IPP_SESSION_KEY, IPP_ENABLE_CURVE, IPP_CURVE_SECRETKEY,
+// IPP_CURVE_PUBLICKEY) into a Config with its logger, which writes to stderr or,
 // with log_to_file, to a file that the returned function closes. Precedence: defaults <
 // profile files < --config file < environment < command line. Unknown or old class and
 // trait names are logged as warnings. It changes to work_dir if one is set.
@@ -156,6 +157,14 @@ func decode(args *profiles.Args, getenv func(string) string) (Config, profiles.A
 	}
 	if key := getenv("IPP_SESSION_KEY"); key != "" {
 		env.SetText("Session", "key", key, profiles.Source{Name: "IPP_SESSION_KEY"})
+	}
+	if getenv("IPP_ENABLE_CURVE") == "1" {
+		env.SetText(Classes.Main("IPController"), "enable_curve", "True", profiles.Source{Name: "IPP_ENABLE_CURVE"})
+	}
+	for name, trait := range map[string]string{"IPP_CURVE_SECRETKEY": "curve_secretkey", "IPP_CURVE_PUBLICKEY": "curve_publickey"} {
+		if key := getenv(name); key != "" {
+			env.Set(Classes.Main("IPController"), trait, key, profiles.Source{Name: name})
+		}
 	}
 	cli, err := profiles.CommandLine(args, Aliases, Classes)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipcluster/profiles"
+	"ipcluster/runtime/transport"
 )
 
 // ErrNoConnectionInfo is returned by Source.Load when no connection information could be
@@ -122,14 +123,21 @@ func checkInfo(info profiles.EngineInfo, where string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%s is not an engine connection file: missing %s", where, strings.Join(missing, ", "))
 	}
-	if info.CurveServerKey != nil && *info.CurveServerKey != "" {
-		return fmt.Errorf("%s asks for CurveZMQ encryption (curve_serverkey), which this engine does not support; "+
-			"start the controller without IPP_ENABLE_CURVE", where)
+	if curveServerKey(info) != "" && !transport.CurveSupported() {
+		return fmt.Errorf("%s asks for CurveZMQ encryption (curve_serverkey): %w", where, transport.ErrCurveUnsupported)
 	}
 	if info.Pack != "" && info.Pack != "json" {
 		return fmt.Errorf("%s: packer %q is not supported (json only)", where, info.Pack)
 	}
 	return nil
+}
+
+// curveServerKey is the controller's CurveZMQ public key, or "" when it does not encrypt.
+func curveServerKey(info profiles.EngineInfo) string {
+	if info.CurveServerKey == nil {
+		return ""
+	}
+	return *info.CurveServerKey
 }
 
 // endpoints are the controller addresses an engine connects to.

@@ -227,6 +227,16 @@ func (e *Engine) Run(ctx context.Context) error {
 // DEALER is connected before the controller accepts us.
 func (e *Engine) openSockets(zctx *transport.Context) error {
 	ident := []byte(e.cfg.UUID)
+	// With a curve_serverkey every socket is a CurveZMQ client, with a key pair of its own
+	// for this engine (as ipyparallel 9's engines make one).
+	serverKey := curveServerKey(e.cfg.Info)
+	var own transport.CurveKeys
+	if serverKey != "" {
+		var err error
+		if own, err = transport.NewCurveKeypair(); err != nil {
+			return fmt.Errorf("connection info has curve_serverkey: %w", err)
+		}
+	}
 	for _, s := range []struct {
 		sock    **transport.Socket
 		kind    transport.Kind
@@ -246,6 +256,12 @@ func (e *Engine) openSockets(zctx *transport.Context) error {
 		}
 		e.loop.Add(sock, s.handler)
 		*s.sock = sock
+		if serverKey != "" {
+			if err := sock.SetCurveClient(serverKey, own); err != nil {
+				e.closeSockets()
+				return err
+			}
+		}
 		if s.kind != transport.Sub {
 			if err := sock.SetIdentity(ident); err != nil {
 				e.closeSockets()
