@@ -84,17 +84,22 @@ services-down:
 	scripts/teardown-slurm.sh
 
 # Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
+# The controller benchmarks run on both transports (the pure-Go build, then the libzmq one),
+# each beside ipyparallel's Python controller, so that the cost of each backend shows.
 bench: deps build
+	@echo "== transport: pure-Go ZMTP (make build)"
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
 	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
+	@$(MAKE) --no-print-directory bench-libzmq
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
 
-# gobench on the libzmq build (controller, engines and client), beside Python's, to set
-# against make bench's pure-Go figures.
+# The controller benchmarks on the libzmq build (controller, engines and client), beside Python's.
 bench-libzmq: deps
 	@mkdir -p $(BIN_LIBZMQ)
 	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
+	@echo "== transport: libzmq via pebbe/zmq4 (make build-libzmq)"
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) $(PY) bench/controller_bench.py
 	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) run -tags libzmq ./bench/gobench --runs 3
 
 clean:
