@@ -25,6 +25,7 @@ func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
 		return opts, nil, err
 	}
 	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	traits, _, _ = forwardedTraits(traits)      // the controller's and engines' go to them (clusterOptions)
 	cmdline, err := commandLineLayer(c, traits) // the flags, then --Class.trait=value
 	if err != nil {
 		return opts, nil, err

@@ -12,6 +12,7 @@ import (
 
 	"ipcluster/cluster"
 	"ipcluster/launchers"
+	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
 )
 
@@ -56,7 +57,10 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 	if err := cluster.ApplyLauncherConfig(cfg, launchers.Builtin(), &opts); err != nil {
 		return opts, err
 	}
-	opts.ControllerArgs = append(opts.ControllerArgs, c.Args().Slice()...)
+	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	_, controllerArgs, engineArgs := forwardedTraits(traits)
+	opts.ControllerArgs = append(append(opts.ControllerArgs, controllerArgs...), c.Args().Slice()...)
+	opts.EngineArgs = append(opts.EngineArgs, engineArgs...)
 	return opts, nil
 }
 
