@@ -51,6 +51,12 @@ type Config struct {
 	MaxMisses      int           `config:"max_heartmonitor_misses" class:"HeartMonitor" help:"missed heartbeats before an engine is dropped"`
 	BroadcastDepth int           `config:"broadcast_scheduler_depth" class:"IPController" help:"depth of the broadcast scheduler tree (1-6)"`
 
+	// High-water marks (libzmq's, in messages per connection) that bound what a client that
+	// stops reading can make the controller hold; see queueLimits in controller.go.
+	SendHWM     int  `config:"send_hwm" class:"IPController" help:"messages queued per connection on the registration/query, notification, iopub and heartbeat-ping sockets before further ones to that peer are dropped (0 = unlimited)"`
+	RecvHWM     int  `config:"recv_hwm" class:"IPController" help:"messages received per connection and not yet handled before the controller stops reading that connection (TCP back-pressure; nothing is lost; 0 = unlimited)"`
+	QueueHWMSet bool // SendHWM and RecvHWM were given explicitly (so 0 means unlimited)
+
 	Reuse   bool   `config:"reuse_files" class:"IPController" help:"reuse existing connection files (same key and ports) and keep them on exit"`
 	Restore bool   `config:"restore_engines" class:"IPController" help:"reload the engine table of log/engines<cluster_id>.json (engines keep their ids while their heartbeats arrive); implies reuse_files"`
 	DBClass string `config:"db_class" class:"IPController" help:"task record store: DictDB (in memory) or NoDB (none)"`
@@ -71,7 +77,7 @@ func DefaultConfig() Config {
 	return Config{
 		IP: "127.0.0.1", Transport: "tcp", SignatureScheme: wire.DefaultScheme, Scheme: "leastload",
 		HWM: 1, Ping: 3 * time.Second, MaxMisses: 10, BroadcastDepth: 1, DBClass: "DictDB",
-		RecordLimit: 1024, SizeLimit: 1 << 30,
+		RecordLimit: 1024, SizeLimit: 1 << 30, SendHWM: 10000, RecvHWM: 1000,
 	}
 }
 
@@ -100,6 +106,10 @@ func (c *Config) setDefaults() error {
 	}
 	if !c.HWMSet && c.HWM == 0 {
 		c.HWM = d.HWM
+	}
+	if !c.QueueHWMSet {
+		orDefault(&c.SendHWM, d.SendHWM)
+		orDefault(&c.RecvHWM, d.RecvHWM)
 	}
 	orDefault(&c.Ping, d.Ping)
 	orDefault(&c.MaxMisses, d.MaxMisses)

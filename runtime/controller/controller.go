@@ -210,6 +210,11 @@ func (c *Controller) bindAll() error {
 				return err
 			}
 		}
+		// A peer that does not read loses messages past the send HWM here (see queueLimits).
+		drops := s.sock == &c.query || s.sock == &c.notifier || s.sock == &c.iopubOut || s.sock == &c.hbPing
+		if err := c.queueLimits(sock, drops); err != nil {
+			return fmt.Errorf("%s: %w", s.role, err)
+		}
 		if s.kind == transport.Sub {
 			if err := sock.Subscribe(""); err != nil {
 				return err
@@ -230,6 +235,25 @@ func (c *Controller) bindAll() error {
 	}
 	ei.Registration = ci.Registration
 	c.fillFileKeys()
+	return nil
+}
+
+// queueLimits bounds a socket's queues. The receive HWM goes on every socket: it only makes
+// a connection that sends faster than the controller handles wait (TCP back-pressure), so
+// nothing is lost. The send HWM goes only where dropping is what a ZeroMQ user expects and
+// costs a stalled peer nothing it would have read: the query replies of a client that never
+// reads them, and the PUB sockets (iopub, notification, heartbeat pings), which drop for a
+// slow subscriber under libzmq's default too. Replies and results on the mux, task and
+// control sockets, and tasks sent to engines, are never dropped: they are bounded by what
+// their own client submitted, and losing one would lose a result. Counts are in messages, so
+// buffers of hundreds of MB pass.
+func (c *Controller) queueLimits(sock *transport.Socket, drops bool) error {
+	if err := sock.SetRecvHWM(c.cfg.RecvHWM); err != nil {
+		return err
+	}
+	if drops {
+		return sock.SetSendHWM(c.cfg.SendHWM)
+	}
 	return nil
 }
 
@@ -327,7 +351,7 @@ func splitInterface(iface string) (transport, ip string, ok bool) {
 	return "", "", false
 }
 
-// send sends frames on s and logs a failure; controller sends never block (HWM 0).
+// send sends frames on s and logs a failure; sends never block (past a send HWM they drop).
 func (c *Controller) send(s *transport.Socket, frames [][]byte) error {
 	err := s.Send(frames)
 	if err != nil && !errors.Is(err, transport.ErrUnroutable) {

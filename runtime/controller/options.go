@@ -252,11 +252,16 @@ func resolve(cfg *Config, session sessionSettings, merged *profiles.Config) erro
 		cfg.Key, cfg.Unsigned = strings.TrimSpace(string(data)), false
 	}
 	cfg.HWMSet = true // the value is the default or one given
+	cfg.QueueHWMSet = true
 	switch {
 	case cfg.Ping <= 0:
 		return bad("HeartMonitor", "period", "want a positive number of milliseconds, got %d", cfg.Ping.Milliseconds())
 	case cfg.HWM < 0:
 		return bad("TaskScheduler", "hwm", "want a count of 0 (unlimited) or more, got %d", cfg.HWM)
+	case cfg.SendHWM < 0:
+		return bad("IPController", "send_hwm", "want a count of 0 (unlimited) or more, got %d", cfg.SendHWM)
+	case cfg.RecvHWM < 0:
+		return bad("IPController", "recv_hwm", "want a count of 0 (unlimited) or more, got %d", cfg.RecvHWM)
 	case cfg.MaxMisses < 1:
 		return bad("HeartMonitor", "max_heartmonitor_misses", "want 1 or more, got %d", cfg.MaxMisses)
 	case cfg.BroadcastDepth < 1 || cfg.BroadcastDepth > 6:

@@ -41,11 +41,16 @@ type peer struct {
 
 	wmu     sync.Mutex
 	wbuf    []byte // encoded messages not yet written
+	queued  int    // messages in wbuf and in the writer's hands (for the send high-water mark)
+	inHand  int    // of which the writer is writing this many
 	spare   []byte // a drained buffer kept for reuse
 	writing bool   // the writer goroutine is draining wbuf
 	kick    chan struct{}
 	closing atomic.Bool // the socket is closing: drain wbuf, then close
 	dirty   bool        // on the loop's flush list (loop goroutine only)
+
+	unread atomic.Int64  // messages delivered to the socket and not yet read by its owner
+	room   chan struct{} // signalled when unread falls below the receive high-water mark
 
 	done     chan struct{}
 	doneOnce sync.Once
@@ -90,7 +95,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 		return nil, fmt.Errorf("a %s socket cannot talk to a %q peer", socketTypeNames[s.kind], t)
 	}
 	conn.SetDeadline(time.Time{})
-	p := &peer{sock: s, conn: conn, r: r, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	p := &peer{sock: s, conn: conn, r: r, kick: make(chan struct{}, 1), room: make(chan struct{}, 1), done: make(chan struct{})}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if p.raw, err = sc.SyscallConn(); err != nil {
 			return nil, err
@@ -134,9 +139,43 @@ func (p *peer) run() {
 		if flags&flagMore == 0 {
 			p.sock.deliver(p, msg)
 			msg = nil
+			if !p.waitForRoom() {
+				return
+			}
 			if p.r.Buffered() > 0 && p.r.Size() < readBufferLarge {
 				p.growReadBuffer()
 			}
+		}
+	}
+}
+
+// waitForRoom holds the reader while the owner has the receive high-water mark's count of
+// this connection's messages unread: the kernel's buffers fill and TCP slows the sender.
+// It returns false when the connection or the socket ends meanwhile.
+func (p *peer) waitForRoom() bool {
+	for {
+		hwm := p.sock.recvHWM.Load()
+		if hwm <= 0 || p.unread.Load() < hwm {
+			return true
+		}
+		select {
+		case <-p.room:
+		case <-p.done:
+			return false
+		case <-p.sock.closeCtx.Done():
+			p.end()
+			return false
+		}
+	}
+}
+
+// read counts n of the peer's messages as read by the owner, and wakes the reader when
+// that makes room under the receive high-water mark hwm.
+func (p *peer) read(n int, hwm int64) {
+	if left := p.unread.Add(int64(-n)); hwm > 0 && left < hwm {
+		select {
+		case p.room <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -170,11 +209,24 @@ func (p *peer) onCommand(frame []byte) bool {
 	return true
 }
 
-// queue appends encoded bytes to the peer's output.
+// queue appends encoded bytes (a command) to the peer's output.
 func (p *peer) queue(encode func([]byte) []byte) {
 	p.wmu.Lock()
 	p.wbuf = encode(p.wbuf)
 	p.wmu.Unlock()
+}
+
+// queueMessage appends an encoded message to the peer's output unless hwm (> 0) messages
+// are already waiting to be written; it says whether it did.
+func (p *peer) queueMessage(hwm int, encode func([]byte) []byte) bool {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if hwm > 0 && p.queued >= hwm {
+		return false
+	}
+	p.wbuf = encode(p.wbuf)
+	p.queued++
+	return true
 }
 
 // flush writes what the kernel takes now and leaves the rest to the writer goroutine.
@@ -187,9 +239,9 @@ func (p *peer) flush() {
 	n, err := p.tryWrite(p.wbuf)
 	switch {
 	case err != nil:
-		p.wbuf = p.wbuf[:0]
+		p.wbuf, p.queued = p.wbuf[:0], 0
 	case n == len(p.wbuf):
-		p.wbuf = p.wbuf[:0]
+		p.wbuf, p.queued = p.wbuf[:0], 0
 	default:
 		p.wbuf = p.wbuf[:copy(p.wbuf, p.wbuf[n:])]
 		p.writing = true
@@ -244,12 +296,15 @@ func (p *peer) writer() {
 			buf := p.wbuf
 			p.wbuf, p.spare = p.spare[:0], nil
 			p.writing = true
+			p.inHand = p.queued // a partly written message counts until it is all written
 			p.wmu.Unlock()
 			if _, err := p.conn.Write(buf); err != nil {
 				p.end()
 				return
 			}
 			p.wmu.Lock()
+			p.queued -= p.inHand
+			p.inHand = 0
 			if cap(buf) <= 1<<20 {
 				p.spare = buf[:0]
 			}

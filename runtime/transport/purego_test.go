@@ -68,3 +68,35 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// At the receive high-water mark the socket stops reading the connection (TCP pushes back
+// on the sender) instead of queueing without bound, and nothing is lost: once the owner
+// reads, every message arrives, in order.
+func TestRecvHWMStopsReadingAndLosesNothing(t *testing.T) {
+	router, dealer, _ := connectedPair(t)
+	router.SetRecvHWM(10)
+	const n = 5000
+	for i := range n {
+		if err := dealer.Send([][]byte{[]byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inbox := func() int {
+		router.mu.Lock()
+		defer router.mu.Unlock()
+		return len(router.inbox) - router.head
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for inbox() < 10 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // a reader that did not stop would add more meanwhile
+	if got := inbox(); got != 10 {
+		t.Fatalf("%d messages queued unread, want the high-water mark, 10", got)
+	}
+	for i := range n {
+		if got := recvWithin(t, router, 5*time.Second); string(got[1]) != fmt.Sprint(i) {
+			t.Fatalf("message %d: got %q", i, got[1])
+		}
+	}
+}

@@ -36,6 +36,8 @@ type Socket struct {
 	loop atomic.Pointer[Loop]
 
 	maxMsgSize atomic.Int64 // largest frame accepted from a peer, -1: any (SetMaxMsgSize)
+	sendHWM    atomic.Int64 // messages queued per peer before sends to it drop or fail, 0: no limit
+	recvHWM    atomic.Int64 // unread messages per peer before its connection stops being read, 0: no limit
 
 	mu        sync.Mutex
 	identity  []byte
@@ -46,7 +48,8 @@ type Socket struct {
 	byID      map[string]*peer // ROUTER: peers by routing id
 	next      int              // DEALER: round-robin position
 	pending   []byte           // DEALER: messages sent before any peer connected
-	inbox     [][][]byte
+	npending  int              // messages in pending
+	inbox     []inboxEntry
 	head      int // first unread message of inbox
 	avail     chan struct{}
 	listeners []net.Listener
@@ -55,6 +58,13 @@ type Socket struct {
 	closeCtx context.Context // done when the socket closes: stops dialers and handshakes
 	cancel   context.CancelFunc
 	targets  []*peer // PUB send scratch
+}
+
+// inboxEntry is a received message and the connection it came from (for the receive
+// high-water mark, counted per connection).
+type inboxEntry struct {
+	msg  [][]byte
+	from *peer
 }
 
 // NewSocket makes a socket with unlimited queues (as ipyparallel sets its high-water marks)
@@ -102,6 +112,32 @@ func (s *Socket) SetMaxMsgSize(n int64) error {
 		return fmt.Errorf("maximum message size %d: want -1 (no limit) or a size in bytes", n)
 	}
 	s.maxMsgSize.Store(n)
+	return nil
+}
+
+// SetSendHWM sets the send high-water mark (libzmq's ZMQ_SNDHWM): how many messages may
+// wait, per connection, for the kernel to take them. At the mark a PUB drops the message for
+// that subscriber, a ROUTER drops it (a mandatory ROUTER returns ErrFull instead, as libzmq
+// returns EAGAIN), and a DEALER sends to its next peer with room, or returns ErrFull when
+// none has (before any peer connected, it keeps up to the mark). Send never blocks. 0, the
+// default, is no limit.
+func (s *Socket) SetSendHWM(n int) error {
+	if n < 0 {
+		return fmt.Errorf("send high-water mark %d: want 0 (no limit) or a number of messages", n)
+	}
+	s.sendHWM.Store(int64(n))
+	return nil
+}
+
+// SetRecvHWM sets the receive high-water mark (libzmq's ZMQ_RCVHWM): once a connection has
+// this many messages received but not yet read, the socket stops reading it until its owner
+// catches up, so TCP pushes back on the sender instead of the queue growing. 0, the
+// default, is no limit.
+func (s *Socket) SetRecvHWM(n int) error {
+	if n < 0 {
+		return fmt.Errorf("receive high-water mark %d: want 0 (no limit) or a number of messages", n)
+	}
+	s.recvHWM.Store(int64(n))
 	return nil
 }
 
@@ -332,7 +368,11 @@ func (s *Socket) attach(p *peer) bool {
 			p.wbuf = appendSubscription(p.wbuf, sub)
 		}
 	case Dealer:
+		p.wmu.Lock()
 		p.wbuf, s.pending = append(p.wbuf, s.pending...), nil
+		p.queued += s.npending
+		s.npending = 0
+		p.wmu.Unlock()
 	}
 	return true
 }
@@ -376,7 +416,8 @@ func (s *Socket) deliver(p *peer, msg [][]byte) {
 		return
 	}
 	first := len(s.inbox) == s.head
-	s.inbox = append(s.inbox, msg)
+	s.inbox = append(s.inbox, inboxEntry{msg, p})
+	p.unread.Add(1)
 	s.mu.Unlock()
 	if first {
 		select {
@@ -423,18 +464,43 @@ func (s *Socket) Send(frames [][]byte) error {
 			}
 			return nil
 		}
-		s.enqueue(p, frames[1:])
+		if !s.enqueue(p, frames[1:]) && mandatory {
+			return ErrFull
+		}
 	case Dealer:
+		hwm := int(s.sendHWM.Load())
 		s.mu.Lock()
 		if len(s.peers) == 0 {
+			if hwm > 0 && s.npending >= hwm {
+				s.mu.Unlock()
+				return ErrFull
+			}
 			s.pending = appendMessage(s.pending, frames)
+			s.npending++
 			s.mu.Unlock()
 			return nil
 		}
-		p := s.peers[s.next%len(s.peers)]
-		s.next++
+		// Take turns among the peers with room (libzmq skips a full pipe); all full: refuse.
+		// Outside the lock: a failing flush ends its peer, which detaches it under s.mu.
+		peers, start := append(s.targets[:0], s.peers...), s.next
+		s.targets = nil
 		s.mu.Unlock()
-		s.enqueue(p, frames)
+		sent := false
+		for i := range peers {
+			if s.enqueue(peers[(start+i)%len(peers)], frames) {
+				s.mu.Lock()
+				s.next = start + i + 1
+				s.mu.Unlock()
+				sent = true
+				break
+			}
+		}
+		s.mu.Lock()
+		s.targets = peers[:0]
+		s.mu.Unlock()
+		if !sent {
+			return ErrFull
+		}
 	case Pub:
 		if len(frames) == 0 {
 			return nil
@@ -457,15 +523,19 @@ func (s *Socket) Send(frames [][]byte) error {
 	return nil
 }
 
-// enqueue encodes a message for p; the loop flushes it at the end of its iteration, a
-// socket outside a loop flushes at once.
-func (s *Socket) enqueue(p *peer, frames [][]byte) {
-	p.queue(func(b []byte) []byte { return appendMessage(b, frames) })
+// enqueue encodes a message for p, unless p already holds the send high-water mark's count
+// of unwritten messages (then it returns false and the message is not sent); the loop
+// flushes it at the end of its iteration, a socket outside a loop flushes at once.
+func (s *Socket) enqueue(p *peer, frames [][]byte) bool {
+	if !p.queueMessage(int(s.sendHWM.Load()), func(b []byte) []byte { return appendMessage(b, frames) }) {
+		return false
+	}
 	if l := s.loop.Load(); l != nil {
 		l.markDirty(p)
-		return
+		return true
 	}
 	p.flush()
+	return true
 }
 
 // Recv blocks for one multipart message.
@@ -494,13 +564,14 @@ func (s *Socket) pop() ([][]byte, bool) {
 	if s.head == len(s.inbox) {
 		return nil, false
 	}
-	msg := s.inbox[s.head]
-	s.inbox[s.head] = nil
+	e := s.inbox[s.head]
+	s.inbox[s.head] = inboxEntry{}
 	s.head++
+	e.from.read(1, s.recvHWM.Load())
 	if s.head == len(s.inbox) {
 		s.inbox, s.head = s.inbox[:0], 0
 	}
-	return msg, true
+	return e.msg, true
 }
 
 // popBatch takes up to max waiting messages at once (for the loop), and says whether more
@@ -509,7 +580,11 @@ func (s *Socket) popBatch(into [][][]byte, max int) ([][][]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := min(len(s.inbox)-s.head, max)
-	into = append(into, s.inbox[s.head:s.head+n]...)
+	hwm := s.recvHWM.Load()
+	for _, e := range s.inbox[s.head : s.head+n] {
+		into = append(into, e.msg)
+		e.from.read(1, hwm)
+	}
 	clear(s.inbox[s.head : s.head+n])
 	s.head += n
 	if s.head == len(s.inbox) {

@@ -79,6 +79,26 @@ func (s *Socket) SetMaxMsgSize(n int64) error {
 	return s.z.SetMaxmsgsize(n)
 }
 
+// SetSendHWM sets the send high-water mark (ZMQ_SNDHWM), in messages per connection: at
+// the mark a PUB or ROUTER drops the message, a mandatory ROUTER or a DEALER returns
+// ErrFull (Send never blocks). 0, the default here, is no limit.
+func (s *Socket) SetSendHWM(n int) error {
+	if n < 0 {
+		return fmt.Errorf("send high-water mark %d: want 0 (no limit) or a number of messages", n)
+	}
+	return s.z.SetSndhwm(n)
+}
+
+// SetRecvHWM sets the receive high-water mark (ZMQ_RCVHWM), in messages per connection:
+// at the mark libzmq stops reading that connection until the owner catches up. 0, the
+// default here, is no limit.
+func (s *Socket) SetRecvHWM(n int) error {
+	if n < 0 {
+		return fmt.Errorf("receive high-water mark %d: want 0 (no limit) or a number of messages", n)
+	}
+	return s.z.SetRcvhwm(n)
+}
+
 // SetLinger sets how long Close keeps writing queued messages.
 func (s *Socket) SetLinger(ms int) error {
 	return s.z.SetLinger(time.Duration(ms) * time.Millisecond)
@@ -191,13 +211,18 @@ func (s *Socket) Send(frames [][]byte) error {
 	}
 	last := len(frames) - 1
 	for i, f := range frames {
-		flag := zmq.SNDMORE
+		// Never block (as the pure-Go backend): at the send high-water mark libzmq then
+		// refuses the first frame with EAGAIN; the rest of a message always follows it.
+		flag := zmq.SNDMORE | zmq.DONTWAIT
 		if i == last {
-			flag = 0
+			flag = zmq.DONTWAIT
 		}
 		if _, err := s.z.SendBytes(f, flag); err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EHOSTUNREACH) {
+			switch zmq.AsErrno(err) {
+			case zmq.Errno(syscall.EHOSTUNREACH):
 				return ErrUnroutable
+			case zmq.Errno(syscall.EAGAIN):
+				return ErrFull
 			}
 			return s.closedOr(err)
 		}
