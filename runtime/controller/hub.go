@@ -37,6 +37,7 @@ type hub struct {
 	pending      *orderedSet // every request not yet answered
 	allCompleted stringSet
 	unassigned   *orderedSet // tasks not yet placed on an engine
+	lastJoin     time.Time   // when the last connection_reply went out (see joining.go)
 }
 
 func newHub(c *Controller) *hub {
@@ -142,7 +143,7 @@ func (h *hub) completeRegistration(uuid string) bool {
 	h.engines[e.id] = e
 	h.byUUID[uuid] = e
 	h.saveEngineState()
-	h.c.reply(h.c.notifier, nil, "registration_notification", nil, nil, map[string]any{"id": e.id, "uuid": uuid}, nil)
+	h.notifyRegistration(e)
 	h.c.tasks.addEngine(uuid)
 	h.c.log.Info("engine registered", "id", e.id, "uuid", uuid)
 	return true

@@ -45,6 +45,7 @@ func (h *hub) onQuery(frames [][]byte) {
 			engines[strconv.Itoa(id)] = e.uuid
 		}
 		reply("connection_reply", map[string]any{"status": "ok", "engines": engines}, nil)
+		h.clientJoining()
 	case "queue_request":
 		if _, given := content["targets"]; !given {
 			reply("hub_error", keyError("targets", "queue_status"), nil)
