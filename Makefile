@@ -46,6 +46,7 @@ test-go-libzmq:
 	@mkdir -p $(BIN_LIBZMQ)
 	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
 	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run Curve ./runtime/controller ./runtime/client
+	CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run TestStalledClientAndSubscriberLeaveMemoryBounded ./cmd/ipcontroller
 
 # Compatibility with the real Python ipyparallel 7.1 Client and engines, against our binaries.
 test-compat: build

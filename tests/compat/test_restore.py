@@ -52,9 +52,15 @@ def test_restore_takes_back_go_and_python_engines(tmp_path):
         second = spawn(ctl_args, "controller2")
         c = client_with(2)
         assert c.ids == [0, 1]
-        ar = c[0].execute("echo restored", block=False)
-        ar.get(TIMEOUT)
-        assert ar.stdout == "restored\n"
+        # The reply comes over the engine's shell socket, which queues until it reconnects;
+        # its output comes over iopub, a PUB that drops what it sends before the new
+        # controller's subscription arrives. So wait until output flows again.
+        def echoed():
+            ar = c[0].execute("echo restored", block=False)
+            ar.get(TIMEOUT)
+            return ar.stdout == "restored\n"
+
+        wait_until(echoed, TIMEOUT, "the restored Go engine's output to reach the client", interval=0.2)
         assert c[1].apply_sync(os.getpid) == py.pid
         c.close()
         assert go.poll() is None and py.poll() is None
