@@ -38,3 +38,22 @@ func (h *hub) notifyRegistration(e *engineEntry) {
 		})
 	}
 }
+
+// notifyShutdown publishes shutdown_notification (answering the request whose header is
+// parent) and, while a client may be joining, repeats it within the shutdown linger, so that
+// a client that connected just before does not wait on a controller that is gone. Clients
+// close once; a repeat finds them closed.
+func (h *hub) notifyShutdown(parent []byte) {
+	publish := func() {
+		h.c.reply(h.c.notifier, nil, "shutdown_notification", parent, nil, map[string]any{"status": "ok"}, nil)
+	}
+	publish()
+	if time.Since(h.lastJoin) > joinWindow {
+		return
+	}
+	for _, d := range joinRepeats {
+		if d < h.c.cfg.ShutdownLinger {
+			h.c.loop.After(d, publish)
+		}
+	}
+}

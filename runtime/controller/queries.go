@@ -104,7 +104,7 @@ func (h *hub) onQuery(frames [][]byte) {
 		}
 	case "shutdown_request":
 		reply("shutdown_reply", map[string]any{"status": "ok"}, nil)
-		h.c.reply(h.c.notifier, nil, "shutdown_notification", r.Header, nil, map[string]any{"status": "ok"}, nil)
+		h.notifyShutdown(r.Header)
 		h.c.log.Info("shutdown requested by a client")
 		h.c.loop.After(h.c.cfg.ShutdownLinger, h.c.loop.Stop)
 	case "become_dask_request":
