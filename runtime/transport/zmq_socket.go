@@ -156,26 +156,6 @@ func (s *Socket) bindIPC(path string) error {
 	return nil
 }
 
-// BindEndpoint binds to a full endpoint such as tcp://127.0.0.1:5555 (port * or 0: any) or
-// ipc:///tmp/sock (that file).
-func (s *Socket) BindEndpoint(ep string) error {
-	e, err := parseEndpoint(ep)
-	if err != nil {
-		return err
-	}
-	if e.transport == "ipc" {
-		return s.bindIPC(e.path)
-	}
-	n := 0
-	if e.port != "*" {
-		if n, err = strconv.Atoi(e.port); err != nil {
-			return fmt.Errorf("endpoint %s: bad port", ep)
-		}
-	}
-	_, err = s.Bind("tcp", e.host, n)
-	return err
-}
-
 // Connect connects to an endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/sock, in the
 // background: libzmq keeps dialling (and redialling after a disconnection) until the socket
 // closes.
