@@ -23,20 +23,13 @@ func (h *hub) clientJoining() { h.lastJoin = time.Now() }
 // notifyRegistration publishes e's registration_notification, and repeats it while a client
 // may be joining and e is still registered.
 func (h *hub) notifyRegistration(e *engineEntry) {
-	publish := func() {
+	h.publishForJoining(func() bool {
+		if h.engines[e.id] != e {
+			return false
+		}
 		h.c.reply(h.c.notifier, nil, "registration_notification", nil, nil, map[string]any{"id": e.id, "uuid": e.uuid}, nil)
-	}
-	publish()
-	if time.Since(h.lastJoin) > joinWindow {
-		return
-	}
-	for _, d := range joinRepeats {
-		h.c.loop.After(d, func() {
-			if h.engines[e.id] == e {
-				publish()
-			}
-		})
-	}
+		return true
+	}, 0)
 }
 
 // notifyShutdown publishes shutdown_notification (answering the request whose header is
@@ -44,16 +37,23 @@ func (h *hub) notifyRegistration(e *engineEntry) {
 // a client that connected just before does not wait on a controller that is gone. Clients
 // close once; a repeat finds them closed.
 func (h *hub) notifyShutdown(parent []byte) {
-	publish := func() {
+	h.publishForJoining(func() bool {
 		h.c.reply(h.c.notifier, nil, "shutdown_notification", parent, nil, map[string]any{"status": "ok"}, nil)
-	}
-	publish()
-	if time.Since(h.lastJoin) > joinWindow {
+		return true
+	}, h.c.cfg.ShutdownLinger)
+}
+
+// publishForJoining runs publish now and, if a client may still be joining, again after
+// each of joinRepeats (those under before, when before > 0) for as long as publish says the
+// notice still holds.
+func (h *hub) publishForJoining(publish func() bool, before time.Duration) {
+	if !publish() || time.Since(h.lastJoin) > joinWindow {
 		return
 	}
 	for _, d := range joinRepeats {
-		if d < h.c.cfg.ShutdownLinger {
-			h.c.loop.After(d, publish)
+		if before > 0 && d >= before {
+			continue
 		}
+		h.c.loop.After(d, func() { publish() })
 	}
 }
