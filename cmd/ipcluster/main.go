@@ -33,7 +33,7 @@ func main() {
 			"c.Cluster.engine_kind). Profiles live in $IPYTHONDIR/profile_<name>\n" +
 			"(default ~/.ipython/profile_default); ipcluster_config.py there is read as ipyparallel reads it,\n" +
 			"and any --Class.trait=value argument (e.g. --MPILauncher.mpi_args=\"['--oversubscribe']\") overrides it.",
-		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand()},
+		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand(), mapCommand()},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	// --version names the ZeroMQ transport (ipcluster talks to the controller for px, list, engines).
