@@ -90,9 +90,13 @@ func runMap(c *cli.Context) error {
 	started := time.Now()
 	progress := newMapProgress(os.Stderr, len(tasks), c.Duration("progress-interval"))
 	var failed []client.MapResult
+	interrupted := 0
 	var writeErr error
 	report := func(r client.MapResult) {
-		if r.Err != nil {
+		switch {
+		case r.Interrupted:
+			interrupted++
+		case r.Err != nil:
 			failed = append(failed, r)
 		}
 		if out != nil {
@@ -104,7 +108,7 @@ func runMap(c *cli.Context) error {
 			progress.Print(os.Stdout, prefixLines(prefix, r.Stdout))
 			progress.Print(os.Stderr, prefixLines(prefix, r.Stderr))
 		}
-		if r.Err != nil {
+		if r.Err != nil && !r.Interrupted {
 			progress.Print(os.Stderr, fmt.Sprintf("[%d] failed (input %s, %d attempts): %v\n", r.Seq, r.Input, r.Attempts, describeFailure(r)))
 		}
 	}
@@ -114,7 +118,7 @@ func runMap(c *cli.Context) error {
 	}, report)
 	progress.Close()
 	done := progress.state.Done
-	fmt.Fprintln(os.Stderr, mapSummary(done, len(failed), skipped, len(tasks), time.Since(started)))
+	fmt.Fprintln(os.Stderr, mapSummary(done, len(failed), interrupted, skipped, len(tasks), time.Since(started)))
 	if len(failed) > 0 {
 		fmt.Fprintln(os.Stderr, failedInputs(failed))
 	}
@@ -190,9 +194,12 @@ func describeFailure(r client.MapResult) string {
 	return r.Err.Error()
 }
 
-func mapSummary(done, failed, skipped, total int, took time.Duration) string {
+func mapSummary(done, failed, interrupted, skipped, total int, took time.Duration) string {
 	s := fmt.Sprintf("map: %d of %d tasks done in %s (%.1f tasks/s): %d succeeded, %d failed",
-		done, total, took.Round(time.Millisecond), float64(done)/took.Seconds(), done-failed, failed)
+		done, total, took.Round(time.Millisecond), float64(done)/took.Seconds(), done-failed-interrupted, failed)
+	if interrupted > 0 || done < total {
+		s += fmt.Sprintf(", %d interrupted, %d not started", interrupted, total-done)
+	}
 	if skipped > 0 {
 		s += fmt.Sprintf("; %d inputs skipped (succeeded in the journal)", skipped)
 	}

@@ -240,7 +240,7 @@ func (m *mapper) deliver(a *attempt, interrupted bool) {
 	r := MapResult{
 		MapTask: a.task, Command: m.commandLine(a.task), EngineID: a.res.EngineID,
 		Start: a.res.Started, End: a.res.Received, ExitCode: a.res.ExitCode, Attempts: a.number,
-		Interrupted: interrupted, Stdout: a.res.Stdout, Stderr: a.res.Stderr, Err: a.err,
+		Interrupted: interrupted && a.err != nil, Stdout: a.res.Stdout, Stderr: a.res.Stderr, Err: a.err,
 	}
 	if r.Start.IsZero() {
 		r.Start = a.res.Submitted
