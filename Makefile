@@ -94,6 +94,7 @@ bench: deps build
 	@$(MAKE) --no-print-directory bench-libzmq
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py
+	IPCLUSTER_BIN=$(BIN) $(PY) bench/map_bench.py
 
 # The controller benchmarks on the libzmq build (controller, engines and client), beside Python's.
 bench-libzmq: deps

@@ -11,6 +11,7 @@ packages=(
   procps                                  # ps/pgrep for the process-table checks in tests
   openmpi-bin                             # mpiexec: MPI-launched Go engines (ipengine --mpi) in the tests
   libzmq3-dev pkg-config gcc              # make build-libzmq: the libzmq transport through pebbe/zmq4 (cgo)
+  parallel                                # GNU parallel: make bench runs ipcluster map beside parallel -j2 (bench/map_bench.py)
   openssh-server openssh-client           # the test sshd (scripts/setup-sshd.sh); ssh/scp for ipyparallel's SSH launcher in make bench
 )
 # Slurm and Grid Engine are installed and started by scripts/setup-slurm.sh and setup-sge.sh
