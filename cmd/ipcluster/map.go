@@ -22,8 +22,9 @@ func mapCommand() *cli.Command {
 		ArgsUsage: "[::: INPUT...] -- COMMAND TEMPLATE [::: INPUT...]",
 		Description: "Inputs come from --each-line FILE (- for stdin), --range A-B[:STEP] or the arguments after :::.\n" +
 			"In the command, {} is the input (shell-quoted), {#} its sequence number from 1 and {%} the id of\n" +
-			"the engine that runs it; without any of them, the input is appended. One argument is a shell\n" +
-			"command line; several are an argument vector (each quoted, an input always one argument).\n" +
+			"the engine that runs it (it becomes \"${IPP_ENGINE_ID}\", so not within single quotes); without\n" +
+			"any of them, the input is appended. One argument is a shell command line; several are an\n" +
+			"argument vector (each word quoted, an input always within one argument).\n" +
 			"Tasks go through the controller's scheduler; a failed task runs again elsewhere (--retries).\n" +
 			"Without --output-dir each task's output is printed when it finishes, every line prefixed with\n" +
 			"[{#}]; with it, <dir>/{#}.out and {#}.err are written, with journal.jsonl (input, engine, host,\n" +

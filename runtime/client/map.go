@@ -159,6 +159,10 @@ func (m *mapper) run(ctx context.Context, tasks []MapTask) error {
 				if ctx.Err() != nil {
 					break
 				}
+				if errors.Is(err, ErrClosed) {
+					m.retry = append(m.retry, a)
+					return m.abandon(fmt.Errorf("map: %w", err))
+				}
 				m.fail(a, err) // the attempt could not be sent (its targets left): counts as a failure
 				continue
 			}
