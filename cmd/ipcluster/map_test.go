@@ -43,9 +43,13 @@ func TestMapThousandInputsOverFourGoEngines(t *testing.T) {
 	e := newEnv(t)
 	e.mustIPCluster("start", "-n", "4", "--engine-kind=go", "--daemonize")
 	out := filepath.Join(e.dir, "out")
-	log := e.mustIPCluster("map", "--range", "1-1000", "--output-dir", out, "--", "echo {#}:{}:{%}; echo err{} >&2")
+	log := e.mustIPCluster("map", "--range", "1-1000", "--output-dir", out, "--progress-interval", "100ms", "--", "echo {#}:{}:{%}; echo err{} >&2")
 	if !strings.Contains(log, "map: 1000 of 1000 tasks done") || !strings.Contains(log, "1000 succeeded, 0 failed") {
 		t.Fatalf("map summary:\n%s", log)
+	}
+	// off a terminal: plain progress lines
+	if !regexp.MustCompile(`(?m)^map: \d+/1000 done, \d+ failed, \d+ running, [0-9.]+ tasks/s, ETA \S+$`).MatchString(log) {
+		t.Errorf("no plain progress line:\n%s", log)
 	}
 	entries := readJournal(t, out)
 	if len(entries) != 1000 {
