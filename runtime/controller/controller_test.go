@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/pyfind"
 	"ipcluster/runtime/wire"
 )
@@ -226,7 +227,7 @@ func waitForSubscription(t *testing.T, p *peer, r *running, notes interface {
 }) {
 	t.Helper()
 	startFakeEngine(t, r)
-	waitFor(t, 5*time.Second, "a registration notification", func() bool {
+	testutil.Eventually(t, 5*time.Second, "a registration notification", func() bool {
 		_, ok, _ := notes.TryRecv()
 		return ok
 	})

@@ -1,46 +1,26 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
-
-// syncBuffer collects log output from the controller goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // running is a controller served in-process for a test.
 type running struct {
 	c      *Controller
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testutil.LogBuffer
 	client profiles.ClientInfo
 	engine profiles.EngineInfo
 }
@@ -50,8 +30,8 @@ func startController(t *testing.T, cfg Config) *running {
 	if cfg.ProfileDir == "" {
 		cfg.ProfileDir = t.TempDir()
 	}
-	logs := &syncBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs *testutil.LogBuffer
+	cfg.Logger, logs = testutil.Logger(t, "controller")
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -153,20 +133,14 @@ func (p *peer) send(idents [][]byte, msgType string, metadata, content any) wire
 
 // recvOn waits up to d for a message on s.
 func recvOn(s *transport.Socket, d time.Duration) ([][]byte, bool) {
-	deadline := time.Now().Add(d)
-	for {
-		frames, ok, err := s.TryRecv()
-		if err != nil {
-			return nil, false
-		}
-		if ok {
-			return frames, true
-		}
-		if time.Now().After(deadline) {
-			return nil, false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var frames [][]byte
+	var err error
+	ok := testutil.Within(d, func() bool {
+		var got bool
+		frames, got, err = s.TryRecv()
+		return got || err != nil
+	})
+	return frames, ok && err == nil
 }
 
 // reply is a decoded message for assertions.
@@ -209,22 +183,10 @@ func (p *peer) request(msgType string, content any) reply {
 	return rep
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // checkNoGoroutineLeak fails if goroutines started by the test outlive it.
 func checkNoGoroutineLeak(t *testing.T, before int) {
 	t.Helper()
-	waitFor(t, 5*time.Second, "goroutines to finish", func() bool {
+	testutil.Eventually(t, 5*time.Second, "goroutines to finish", func() bool {
 		runtime.GC()
 		return runtime.NumGoroutine() <= before
 	})

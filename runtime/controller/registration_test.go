@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/runtime/wire"
 )
 
@@ -13,19 +14,19 @@ func waitNotification(t *testing.T, p *peer, sub interface {
 	TryRecv() ([][]byte, bool, error)
 }, msgType string, d time.Duration) reply {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		frames, ok, _ := sub.TryRecv()
-		if !ok {
-			time.Sleep(2 * time.Millisecond)
-			continue
+	var n reply
+	testutil.Eventually(t, d, msgType, func() bool {
+		for { // everything waiting, up to the first msgType
+			frames, ok, _ := sub.TryRecv()
+			if !ok {
+				return false
+			}
+			if n = p.decode(frames); n.Header.MsgType == msgType {
+				return true
+			}
 		}
-		if n := p.decode(frames); n.Header.MsgType == msgType {
-			return n
-		}
-	}
-	t.Fatalf("no %s within %v", msgType, d)
-	return reply{}
+	})
+	return n
 }
 
 func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
@@ -34,7 +35,7 @@ func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
 	p := newPeer(t, r.client.Key, "", r.client.Registration)
 	start := time.Now()
 	e := startFakeEngine(t, r)
-	waitFor(t, 2*time.Second, "the engine to be listed", func() bool {
+	testutil.Eventually(t, 2*time.Second, "the engine to be listed", func() bool {
 		rep := p.request("connection_request", map[string]any{})
 		engines, _ := rep.Content["engines"].(map[string]any)
 		return engines["0"] == e.uuid

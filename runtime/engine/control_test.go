@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/runtime/engine"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
@@ -31,27 +33,14 @@ func alive(pid int) bool {
 // waitGone waits until none of pids is alive.
 func waitGone(t *testing.T, pids ...int) {
 	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for _, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				t.Fatalf("process %d still running", pid)
+	testutil.Eventually(t, waitLong, fmt.Sprintf("processes %v to exit", pids), func() bool {
+		for _, pid := range pids {
+			if alive(pid) {
+				return false
 			}
-			time.Sleep(10 * time.Millisecond)
 		}
-	}
-}
-
-// waitUntil polls cond until it holds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 // pidsFrom waits for msgID's stdout to hold n lines of pids and returns them.
@@ -165,7 +154,7 @@ func TestRequestsRunInOrderAndAbort(t *testing.T) {
 	block := c.execute(e.UUID(), "echo started; cat gate", true)
 	c.waitFor("blocking command running", func(m got) bool { return m.parent.MsgID == block && m.header.MsgType == "stream" })
 	q1, q2 := c.execute(e.UUID(), "echo q1", true), c.execute(e.UUID(), "echo q2", true)
-	waitUntil(t, "two queued requests", func() bool { return engine.Queued(e.Engine) == 2 })
+	testutil.Eventually(t, waitLong, "two queued requests", func() bool { return engine.Queued(e.Engine) == 2 })
 	c.reply(c.send(c.control, e.UUID(), "abort_request", map[string]any{"msg_ids": []string{}}, nil))
 	os.WriteFile(filepath.Join(dir, "gate"), nil, 0o600)
 	c.reply(block)

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/engine"
@@ -21,29 +21,10 @@ import (
 // waitLong bounds every wait of these tests: generous, because the machine is shared.
 const waitLong = 20 * time.Second
 
-// logBuffer collects the logs of a test's controller and engines; they are printed only
-// when the test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
+// newLogger is a debug logger for a test's controller or engine, shown only if it fails.
 func newLogger(t *testing.T, name string) *slog.Logger {
-	b := &logBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.mu.Lock()
-			t.Logf("--- %s log:\n%s", name, b.buf.String())
-			b.mu.Unlock()
-		}
-	})
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", name)
+	log, _ := testutil.Logger(t, name)
+	return log
 }
 
 // cluster is an in-process Go controller (100 ms heartbeat) and a test client.

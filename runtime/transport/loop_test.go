@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"ipcluster/internal/testutil"
 	"runtime"
 	"testing"
 	"time"
@@ -73,13 +74,8 @@ func TestLoopEchoPostTimersAndStop(t *testing.T) {
 		t.Fatalf("unexpected timer %s", s)
 	default:
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		runtime.Gosched()
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines left, %d before", n, before)
+	if !testutil.Within(2*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
 	}
 }
 
