@@ -13,6 +13,7 @@ import (
 
 	"ipcluster/internal/testutil"
 	"ipcluster/pyfind"
+	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
@@ -101,7 +102,7 @@ func TestBadMessagesAreDroppedAndLogged(t *testing.T) {
 	r := startController(t, Config{})
 	p := newPeer(t, r.client.Key, "bad-peer", r.client.Registration)
 	good := func(msgType string) [][]byte {
-		frames, _ := p.session.Reply(nil, msgType, nil, nil, map[string]any{}, nil)
+		frames, _ := p.Session.Reply(nil, msgType, nil, nil, map[string]any{}, nil)
 		return frames
 	}
 	unsigned := good("connection_request")
@@ -112,7 +113,7 @@ func TestBadMessagesAreDroppedAndLogged(t *testing.T) {
 	foreign, _ := wrongKey.Reply(nil, "connection_request", nil, nil, map[string]any{}, nil)
 	nonJSONHeader := good("connection_request")
 	nonJSONHeader[2] = []byte("not json")
-	nonJSONHeader[1] = p.session.Signer().Sign(nonJSONHeader[2], nonJSONHeader[3], nonJSONHeader[4], nonJSONHeader[5])
+	nonJSONHeader[1] = p.Session.Signer().Sign(nonJSONHeader[2], nonJSONHeader[3], nonJSONHeader[4], nonJSONHeader[5])
 	for name, frames := range map[string][][]byte{
 		"unsigned": unsigned, "forged": forged, "wrong key": foreign,
 		"truncated": good("connection_request")[:4], "no delimiter": good("connection_request")[1:],
@@ -206,15 +207,7 @@ func TestShutdownRequestStopsAndNotifies(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("controller still running 5 s after shutdown_request")
 	}
-	for {
-		frames, ok := recvOn(notes, time.Second)
-		if !ok {
-			t.Fatal("no shutdown_notification")
-		}
-		if n := p.decode(frames); n.Header.MsgType == "shutdown_notification" {
-			break
-		}
-	}
+	waitNotification(t, p, notes, "shutdown_notification", 5*time.Second)
 	if _, err := os.Stat(r.c.ClientFile()); !os.IsNotExist(err) {
 		t.Error("connection file left after shutdown")
 	}
@@ -222,9 +215,7 @@ func TestShutdownRequestStopsAndNotifies(t *testing.T) {
 
 // waitForSubscription registers a fake engine so that a notification proves the SUB socket
 // is connected (PUB drops messages sent before that).
-func waitForSubscription(t *testing.T, p *peer, r *running, notes interface {
-	TryRecv() ([][]byte, bool, error)
-}) {
+func waitForSubscription(t *testing.T, p *peer, r *running, notes *transport.Socket) {
 	t.Helper()
 	startFakeEngine(t, r)
 	testutil.Eventually(t, 5*time.Second, "a registration notification", func() bool {

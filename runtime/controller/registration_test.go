@@ -6,27 +6,14 @@ import (
 	"time"
 
 	"ipcluster/internal/testutil"
+	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
-// waitNotification returns the next notification of msgType.
-func waitNotification(t *testing.T, p *peer, sub interface {
-	TryRecv() ([][]byte, bool, error)
-}, msgType string, d time.Duration) reply {
+// waitNotification returns the next notification of msgType on sub.
+func waitNotification(t *testing.T, p *peer, sub *transport.Socket, msgType string, d time.Duration) reply {
 	t.Helper()
-	var n reply
-	testutil.Eventually(t, d, msgType, func() bool {
-		for { // everything waiting, up to the first msgType
-			frames, ok, _ := sub.TryRecv()
-			if !ok {
-				return false
-			}
-			if n = p.decode(frames); n.Header.MsgType == msgType {
-				return true
-			}
-		}
-	})
-	return n
+	return p.Next(sub, d, msgType, func(m reply) bool { return m.Header.MsgType == msgType })
 }
 
 func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
