@@ -39,12 +39,17 @@ test-go: build
 	IPCLUSTER_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
 
 # The race detector (it needs cgo) over the packages whose tests start no real cluster:
-# about a minute once built. Left out: cmd/ipcluster and launchers (they start Slurm, Grid
-# Engine, sshd and MPI, and take minutes even without -race) and remote (its tests run
-# against the test sshd). -short skips only the controller's 400k-message memory flood.
+# about a minute once built. The binaries the client's tests start are race-built too, and
+# halt_on_error makes a race end the process, so the test that ran it fails. Left out:
+# cmd/ipcluster and launchers (they start Slurm, Grid Engine, sshd and MPI, and take
+# minutes even without -race) and remote (its tests run against the test sshd). -short
+# skips only the controller's 400k-message memory flood.
+BIN_RACE := $(CURDIR)/bin-race
 RACE_PKGS := ./internal/testutil ./runtime/... ./profiles ./templates ./pyfind ./cluster ./cmd/ipengine ./cmd/ipcontroller
-test-race: build
-	IPCLUSTER_BIN=$(BIN) CGO_ENABLED=1 $(GO) test -race -short -count=1 $(RACE_PKGS)
+test-race:
+	@mkdir -p $(BIN_RACE)
+	CGO_ENABLED=1 $(GO) build -race -o $(BIN_RACE)/ ./cmd/...
+	GORACE=halt_on_error=1 IPCLUSTER_BIN=$(BIN_RACE) CGO_ENABLED=1 $(GO) test -race -short -count=1 $(RACE_PKGS)
 
 # The transport's suite (sockets, loop, interop with pyzmq, bad peers) on the libzmq backend;
 # test-go runs it on the pure-Go one. Then CurveZMQ, which only this backend has: the
@@ -112,4 +117,4 @@ bench-libzmq: deps
 	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) run -tags libzmq ./bench/gobench --runs 3
 
 clean:
-	rm -rf $(BIN) $(BIN_LIBZMQ)
+	rm -rf $(BIN) $(BIN_LIBZMQ) $(BIN_RACE)
