@@ -1,13 +1,14 @@
 package cluster
 
 import (
-	"ipcluster/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func TestLiveProcessesFindsClusterProcessesWithoutClusterFile(t *testing.T) {

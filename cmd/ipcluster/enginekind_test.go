@@ -1,7 +1,6 @@
 package main
 
 import (
-	"ipcluster/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // requirePythonEngine fails (rather than skips) where the reference Python is missing:

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"ipcluster/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // binDir holds the ipcluster, ipcontroller and ipengine under test: $IPCLUSTER_BIN (set by

@@ -2,13 +2,14 @@ package harness
 
 import (
 	"encoding/json"
-	"ipcluster/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // FakeBin is testdata/fakebin/<scheduler>: fake qsub, bsub, condor_submit, job ... that print

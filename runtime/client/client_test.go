@@ -94,7 +94,7 @@ func TestCloseStopsEverything(t *testing.T) {
 			t.Errorf("task submitted after close: %v, want ErrClosed", err)
 		}
 	}
-	checkGoroutines(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 // TestConnectFailures: a missing connection file and a silent Hub are reported within the
@@ -133,7 +133,7 @@ func TestConnectFailures(t *testing.T) {
 	if _, err := client.Connect(context.Background(), client.Options{Info: &info}); err == nil {
 		t.Error("pickle packer accepted")
 	}
-	checkGoroutines(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 // TestControllerShutdownClosesOtherClients: when one client shuts the controller down,

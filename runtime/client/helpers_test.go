@@ -106,17 +106,6 @@ func remoteError(t *testing.T, err error) *client.RemoteError {
 	return re
 }
 
-// checkGoroutines fails if the goroutine count does not come back to before within a
-// deadline (goroutines end asynchronously after their channels close).
-func checkGoroutines(t *testing.T, before int) {
-	t.Helper()
-	if !testutil.Within(5*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
-		n := runtime.NumGoroutine()
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines left running (before: %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
-}
-
 // settledGoroutines is the goroutine count once it has stopped changing for a moment (or
 // after a deadline), for a baseline taken while other components are starting or stopping.
 func settledGoroutines() int {

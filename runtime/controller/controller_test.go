@@ -67,7 +67,7 @@ func TestConnectionFilesAndCleanExit(t *testing.T) {
 			t.Errorf("%s still there after a clean exit", f)
 		}
 	}
-	checkNoGoroutineLeak(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 func keysOf(m map[string]any) []string {

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -96,15 +95,6 @@ func (p *peer) request(msgType string, content any) reply {
 
 // recvOn waits up to d for a message on s.
 func recvOn(s *transport.Socket, d time.Duration) ([][]byte, bool) { return wiretest.Recv(s, d) }
-
-// checkNoGoroutineLeak fails if goroutines started by the test outlive it.
-func checkNoGoroutineLeak(t *testing.T, before int) {
-	t.Helper()
-	testutil.Eventually(t, 5*time.Second, "goroutines to finish", func() bool {
-		runtime.GC()
-		return runtime.NumGoroutine() <= before
-	})
-}
 
 func errorName(r reply) string {
 	if r.Content["status"] != "error" {

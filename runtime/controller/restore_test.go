@@ -1,12 +1,13 @@
 package controller
 
 import (
-	"ipcluster/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // TestRestoreTakesBackTheEngines: a controller started with --restore after its predecessor

@@ -1,9 +1,10 @@
 package controller
 
 import (
-	"ipcluster/internal/testutil"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 type taskClient struct {

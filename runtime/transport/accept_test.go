@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"ipcluster/internal/testutil"
 	"log/slog"
 	"net"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 const fdChildEnv = "TRANSPORT_TEST_FD_EXHAUSTION_CHILD"

@@ -6,9 +6,10 @@ package transport
 import (
 	"errors"
 	"fmt"
-	"ipcluster/internal/testutil"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 const (

@@ -5,12 +5,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"ipcluster/internal/testutil"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // The real libzmq (through pyzmq, which the Python ipyparallel uses) is the other side of

@@ -2,12 +2,13 @@ package transport
 
 import (
 	"errors"
-	"ipcluster/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // ipc:// on both backends: ipyparallel's endpoint form "ipc://<prefix>:<n>", a unix-domain

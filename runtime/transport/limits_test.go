@@ -8,7 +8,6 @@ package transport
 import (
 	"fmt"
 	"io"
-	"ipcluster/internal/testutil"
 	"log/slog"
 	"net"
 	"regexp"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // Hundreds of peers refused at once make a handful of log lines and a count, not a line

@@ -3,10 +3,11 @@ package transport
 import (
 	"context"
 	"fmt"
-	"ipcluster/internal/testutil"
 	"runtime"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func TestLoopEchoPostTimersAndStop(t *testing.T) {
@@ -74,9 +75,7 @@ func TestLoopEchoPostTimersAndStop(t *testing.T) {
 		t.Fatalf("unexpected timer %s", s)
 	default:
 	}
-	if !testutil.Within(2*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
-		t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
-	}
+	testutil.NoGoroutinesLeft(t, 2*time.Second, before)
 }
 
 // The controller binds its sockets before it adds them to its loop, so connections may

@@ -8,12 +8,13 @@ package transport
 import (
 	"fmt"
 	"io"
-	"ipcluster/internal/testutil"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // The default build says it is the pure-Go transport.

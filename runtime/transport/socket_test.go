@@ -4,10 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"ipcluster/internal/testutil"
 	"net"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func connectedPair(t *testing.T) (router, dealer *Socket, port int) {
