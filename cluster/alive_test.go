@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func TestLiveProcessesFindsClusterProcessesWithoutClusterFile(t *testing.T) {
@@ -26,17 +28,13 @@ func TestLiveProcessesFindsClusterProcessesWithoutClusterFile(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "pid"), 0o755)
 	os.WriteFile(filepath.Join(dir, "pid", "ipcontroller-y.pid"), []byte(strconv.Itoa(controller.Process.Pid)+"\n"), 0o644)
 	var got map[int]string
-	deadline := time.Now().Add(5 * time.Second)
-	for { // bash execs into sleep a moment after it starts
+	testutil.Within(5*time.Second, func() bool { // bash execs into sleep a moment after it starts
 		got = map[int]string{}
 		for _, p := range LiveProcesses(dir) {
 			got[p.PID] = p.ClusterID
 		}
-		if len(got) == 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(got) == 2
+	})
 	if id, ok := got[engine.Process.Pid]; !ok || id != "x" {
 		t.Errorf("engine by environment: %v", got)
 	}

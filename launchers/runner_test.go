@@ -11,6 +11,7 @@ import (
 
 	"ipcluster/internal/harness"
 	"ipcluster/internal/sshtest"
+	"ipcluster/internal/testutil"
 	"ipcluster/launchers"
 )
 
@@ -70,6 +71,7 @@ func TestSlurmThroughLoginHost(t *testing.T) {
 	r := runners(t)["ssh"]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	dir := t.TempDir()
 	script := filepath.Join(dir, "job.sbatch")
 	if err := r.WriteFile(ctx, script, []byte("#!/bin/sh\n#SBATCH --job-name=ipp-login-test\n#SBATCH --output="+dir+"/job.log\necho started\nexec sleep 300\n"), 0o700); err != nil {
@@ -88,29 +90,20 @@ func TestSlurmThroughLoginHost(t *testing.T) {
 		out, _ := r.Run(ctx, []string{"squeue", "-h", "-j", id, "-o", "%T"}, nil, nil)
 		return strings.TrimSpace(out)
 	}
-	for state() != "RUNNING" {
-		if ctx.Err() != nil {
-			t.Fatalf("job %s never ran (state %q)", id, state())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testutil.WithinEvery(time.Until(deadline), 100*time.Millisecond, func() bool { return state() == "RUNNING" }) {
+		t.Fatalf("job %s never ran (state %q)", id, state())
 	}
 	// the job's output, fetched through the login host
-	for {
-		if data, err := r.ReadFile(ctx, filepath.Join(dir, "job.log")); err == nil && strings.Contains(string(data), "started") {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatal("no job output")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testutil.WithinEvery(time.Until(deadline), 100*time.Millisecond, func() bool {
+		data, err := r.ReadFile(ctx, filepath.Join(dir, "job.log"))
+		return err == nil && strings.Contains(string(data), "started")
+	}) {
+		t.Fatal("no job output")
 	}
 	if _, err := r.Run(ctx, []string{"scancel", id}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	for s := state(); s != "" && s != "CANCELLED"; s = state() {
-		if ctx.Err() != nil {
-			t.Fatalf("job %s still %s after scancel", id, s)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testutil.WithinEvery(time.Until(deadline), 100*time.Millisecond, func() bool { s := state(); return s == "" || s == "CANCELLED" }) {
+		t.Fatalf("job %s still %s after scancel", id, state())
 	}
 }

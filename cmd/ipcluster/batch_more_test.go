@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipcluster/internal/harness"
+	"ipcluster/internal/testutil"
 )
 
 type listed struct {
@@ -31,16 +32,9 @@ func listOne(t *testing.T, e *env) listed {
 // waitGone polls a queue listing until it no longer mentions s.
 func waitGone(t *testing.T, what string, list func() string, s string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		q := list()
-		if !strings.Contains(q, s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still shows %s:\n%s", what, s, q)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var q string
+	if !testutil.WithinEvery(60*time.Second, 200*time.Millisecond, func() bool { q = list(); return !strings.Contains(q, s) }) {
+		t.Fatalf("%s still shows %s:\n%s", what, s, q)
 	}
 }
 
@@ -65,19 +59,15 @@ func TestSGEStartListStop(t *testing.T) {
 	}
 	// list shows qstat's live letters; an element may still read "t" (transferring) for a
 	// moment after its engine registered, so wait for "r" with a deadline.
-	st := listOne(t, e)
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	var st listed
+	if !testutil.WithinEvery(30*time.Second, 100*time.Millisecond, func() bool {
+		st = listOne(t, e)
 		if len(st.JobIDs) != 2 || st.Controller != "running" || len(st.Jobs) != 2 {
 			t.Fatalf("list: %+v", st)
 		}
-		if st.Jobs[1].State == "r×2" && st.Jobs[0].State == "r" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job states %+v, want qstat's r (twice for the 2-element array)", st.Jobs)
-		}
-		time.Sleep(100 * time.Millisecond)
-		st = listOne(t, e)
+		return st.Jobs[1].State == "r×2" && st.Jobs[0].State == "r"
+	}) {
+		t.Fatalf("job states %+v, want qstat's r (twice for the 2-element array)", st.Jobs)
 	}
 	q := sgeJobs(t)
 	for _, want := range []string{"ipcontroller-sgetest", "ipengine-sgetest-"} {
@@ -107,19 +97,15 @@ func TestSGETimeLimitIsReported(t *testing.T) {
 		t.Fatalf("list: %+v", st)
 	}
 	// h_rt, then execd's next check, then qmaster's accounting flush (15 s)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		list := e.mustIPCluster("list", "-o", "json")
-		if strings.Contains(list, "killed by its time limit (walltime)") {
-			if want := "Grid Engine job " + st.JobIDs[0] + " exited with status 137"; !strings.Contains(list, want) {
-				t.Errorf("list lacks %q:\n%s", want, list)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the time limit was not reported:\n%s", list)
-		}
-		time.Sleep(2 * time.Second)
+	var list string
+	if !testutil.WithinEvery(2*time.Minute, 2*time.Second, func() bool {
+		list = e.mustIPCluster("list", "-o", "json")
+		return strings.Contains(list, "killed by its time limit (walltime)")
+	}) {
+		t.Fatalf("the time limit was not reported:\n%s", list)
+	}
+	if want := "Grid Engine job " + st.JobIDs[0] + " exited with status 137"; !strings.Contains(list, want) {
+		t.Errorf("list lacks %q:\n%s", want, list)
 	}
 	e.mustIPCluster("stop", "--cluster-id="+id)
 	waitGone(t, "qstat", func() string { return sgeJobs(t) }, id)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipcluster/internal/harness"
+	"ipcluster/internal/testutil"
 )
 
 // squeueIDs lists the job ids Slurm still has queued or running.
@@ -88,16 +89,12 @@ func TestSlurmTimeLimitIsReported(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig("c.SlurmEngineSetLauncher.walltime = '1'\n") // one minute, Slurm's smallest
 	e.mustIPCluster("start", "--engine-kind=go", "-n", "1", "--engines=slurm", "--daemonize", "--cluster-id=walltime")
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		list := e.mustIPCluster("list", "-o", "json")
-		if strings.Contains(list, "time limit") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the time limit was not reported:\n%s", list)
-		}
-		time.Sleep(2 * time.Second)
+	var list string
+	if !testutil.WithinEvery(3*time.Minute, 2*time.Second, func() bool {
+		list = e.mustIPCluster("list", "-o", "json")
+		return strings.Contains(list, "time limit")
+	}) {
+		t.Fatalf("the time limit was not reported:\n%s", list)
 	}
 	e.mustIPCluster("stop", "--cluster-id=walltime")
 }

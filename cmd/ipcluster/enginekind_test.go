@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // requirePythonEngine fails (rather than skips) where the reference Python is missing:
@@ -149,7 +151,7 @@ func TestEnginesBesideHandStartedController(t *testing.T) {
 	}
 	t.Cleanup(func() { ctl.Process.Kill(); ctl.Wait() })
 	engineFile := filepath.Join(e.dir, "profile_default", "security", "ipcontroller-engine.json")
-	waitFor(t, func() bool { _, err := os.Stat(engineFile); return err == nil }, "the controller's engine connection file")
+	testutil.Eventually(t, time.Minute, "the controller's engine connection file", func() bool { _, err := os.Stat(engineFile); return err == nil })
 	if out := e.mustIPCluster("engines", "-n", "2", "--engine-kind=go"); !strings.Contains(out, "2 engines registered") {
 		t.Fatalf("engines:\n%s", out)
 	}
@@ -176,18 +178,6 @@ while c.ids and time.monotonic() < deadline:
 fresh = ipp.Client(timeout=10)  # connecting needs the controller's answer
 print("still there:", c.ids, "a new client connects and sees:", fresh.ids)`); got != "still there: [] a new client connects and sees: []" {
 		t.Errorf("after ipcluster stop: %s", got)
-	}
-}
-
-// waitFor polls cond until it holds, failing after a minute.
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within a minute", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // binDir holds the ipcluster, ipcontroller and ipengine under test: $IPCLUSTER_BIN (set by
@@ -149,16 +151,8 @@ func processesMentioning(marker string) []string {
 
 func (e *env) assertNoProcesses() {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := e.processes()
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("processes left behind:\n%s", strings.Join(left, "\n"))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testutil.Within(10*time.Second, func() bool { return len(e.processes()) == 0 }) {
+		e.t.Fatalf("processes left behind:\n%s", strings.Join(e.processes(), "\n"))
 	}
 }
 

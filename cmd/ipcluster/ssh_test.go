@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipcluster/internal/sshtest"
+	"ipcluster/internal/testutil"
 )
 
 // sshEnv is a scratch IPython directory whose SSH launchers reach the test sshd as the test
@@ -47,12 +48,8 @@ func (e *sshEnv) remoteProcesses() []string { return processesMentioning(filepat
 
 func (e *sshEnv) assertNoRemoteProcesses() {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(e.remoteProcesses()) > 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("remote processes left behind:\n%s", strings.Join(e.remoteProcesses(), "\n"))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testutil.Within(10*time.Second, func() bool { return len(e.remoteProcesses()) == 0 }) {
+		e.t.Fatalf("remote processes left behind:\n%s", strings.Join(e.remoteProcesses(), "\n"))
 	}
 }
 

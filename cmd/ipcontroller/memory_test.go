@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
@@ -51,14 +52,10 @@ func floodController(t *testing.T, args ...string) (peakMB, rssMB int) {
 	security := filepath.Join(dir, "profile_default", "security")
 	var client profiles.ClientInfo
 	var engine profiles.EngineInfo
-	deadline := time.Now().Add(20 * time.Second)
-	for profiles.ReadJSON(filepath.Join(security, "ipcontroller-engine.json"), &engine) != nil ||
-		profiles.ReadJSON(filepath.Join(security, "ipcontroller-client.json"), &client) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the controller wrote no connection files")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Second, "the controller's connection files", func() bool {
+		return profiles.ReadJSON(filepath.Join(security, "ipcontroller-engine.json"), &engine) == nil &&
+			profiles.ReadJSON(filepath.Join(security, "ipcontroller-client.json"), &client) == nil
+	})
 	session, err := wire.NewSession([]byte(client.Key), client.SignatureScheme)
 	if err != nil {
 		t.Fatal(err)
@@ -105,20 +102,16 @@ func floodController(t *testing.T, args ...string) (peakMB, rssMB int) {
 // it was sent (or stopped reading what it cannot hold).
 func waitIdle(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
 	last, quiet := cpuTicks(t, pid), 0
-	for quiet < 5 {
-		if time.Now().After(deadline) {
-			t.Fatal("the controller stayed busy for 90 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-		now := cpuTicks(t, pid)
-		if now == last {
+	if !testutil.WithinEvery(90*time.Second, 100*time.Millisecond, func() bool {
+		if now := cpuTicks(t, pid); now == last {
 			quiet++
 		} else {
-			quiet = 0
+			last, quiet = now, 0
 		}
-		last = now
+		return quiet > 5 // the first check compares with itself
+	}) {
+		t.Fatal("the controller stayed busy for 90 s")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/transport"
@@ -87,16 +88,11 @@ func TestRunsAgainstController(t *testing.T) {
 	}()
 	// the controller records registered engines in log/engines<cluster_id>.json
 	state := filepath.Join(dir, "log", "enginesx.json")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	if !testutil.Within(20*time.Second, func() bool {
 		var s struct{ Engines map[string]string }
-		if profiles.ReadJSON(state, &s) == nil && s.Engines["3"] != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("engine 3 never registered; stderr: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return profiles.ReadJSON(state, &s) == nil && s.Engines["3"] != ""
+	}) {
+		t.Fatalf("engine 3 never registered; stderr: %s", errOut.String())
 	}
 	stop()
 	select {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 )
@@ -58,17 +59,6 @@ func registeredEngines(dir string) map[string]string {
 	return s.Engines
 }
 
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestDroppedEngineExits stops a real engine process longer than the controller's heartbeat
 // limit: the controller drops it, and once continued the engine learns that it is unknown
 // and exits with an error that says so, instead of running on unregistered.
@@ -89,11 +79,11 @@ func TestDroppedEngineExits(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	defer func() { _ = cmd.Process.Kill() }()
 
-	waitUntil(t, 20*time.Second, "engine registered", func() bool { return len(registeredEngines(dir)) == 1 })
+	testutil.Eventually(t, 20*time.Second, "engine registered", func() bool { return len(registeredEngines(dir)) == 1 })
 	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "stopped engine dropped", func() bool { return len(registeredEngines(dir)) == 0 })
+	testutil.Eventually(t, 10*time.Second, "stopped engine dropped", func() bool { return len(registeredEngines(dir)) == 0 })
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // FakeBin is testdata/fakebin/<scheduler>: fake qsub, bsub, condor_submit, job ... that print
@@ -69,11 +71,7 @@ func FakeJobsLive(t testing.TB, state string) []string {
 // WaitNoFakeJobs waits (10 s at most) until the fake scheduler runs no job.
 func WaitNoFakeJobs(t testing.TB, state string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second) // the scheduler reaps cancelled jobs
-	for live := FakeJobsLive(t, state); len(live) != 0; live = FakeJobsLive(t, state) {
-		if time.Now().After(deadline) {
-			t.Fatalf("jobs left in the fake scheduler: %v", live)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testutil.Within(10*time.Second, func() bool { return len(FakeJobsLive(t, state)) == 0 }) { // the scheduler reaps cancelled jobs
+		t.Fatalf("jobs left in the fake scheduler: %v", FakeJobsLive(t, state))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/client"
 )
@@ -40,14 +41,12 @@ func TestCloseStopsEverything(t *testing.T) {
 	}
 	// like ipyparallel's Hub, ours answers a queue status for all (no) engines with the
 	// tasks still waiting for one (the hub learns of the task on another socket: poll)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		qs, err := c.QueueStatus(ctx, nil)
-		if err == nil && len(qs.Engines) == 0 && qs.Unassigned == 1 {
-			break
-		}
-		if err != nil || len(qs.Engines) != 0 || qs.Unassigned > 1 || time.Now().After(deadline) {
-			t.Fatalf("queue status without engines: %+v, %v; want no engines and 1 unassigned task", qs, err)
-		}
+	var qs client.QueueStatus
+	if !testutil.Within(10*time.Second, func() bool {
+		qs, err = c.QueueStatus(ctx, nil)
+		return err != nil || len(qs.Engines) != 0 || qs.Unassigned >= 1
+	}) || err != nil || len(qs.Engines) != 0 || qs.Unassigned != 1 {
+		t.Fatalf("queue status without engines: %+v, %v; want no engines and 1 unassigned task", qs, err)
 	}
 	if _, err := c.QueueStatus(ctx, []int{0}); err == nil || !remoteError(t, err).FromController() {
 		t.Errorf("queue status of engine 0 without engines: %v, want a controller error", err)
@@ -95,7 +94,7 @@ func TestCloseStopsEverything(t *testing.T) {
 			t.Errorf("task submitted after close: %v, want ErrClosed", err)
 		}
 	}
-	checkGoroutines(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 // TestConnectFailures: a missing connection file and a silent Hub are reported within the
@@ -134,7 +133,7 @@ func TestConnectFailures(t *testing.T) {
 	if _, err := client.Connect(context.Background(), client.Options{Info: &info}); err == nil {
 		t.Error("pickle packer accepted")
 	}
-	checkGoroutines(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 // TestControllerShutdownClosesOtherClients: when one client shuts the controller down,

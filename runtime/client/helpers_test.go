@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/runtime/client"
 	"ipcluster/runtime/client/clienttest"
 	"ipcluster/runtime/controller"
@@ -105,31 +106,15 @@ func remoteError(t *testing.T, err error) *client.RemoteError {
 	return re
 }
 
-// checkGoroutines fails if the goroutine count does not come back to before within a
-// deadline (goroutines end asynchronously after their channels close).
-func checkGoroutines(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines left running (before: %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
-}
-
 // settledGoroutines is the goroutine count once it has stopped changing for a moment (or
 // after a deadline), for a baseline taken while other components are starting or stopping.
 func settledGoroutines() int {
-	n, stable := runtime.NumGoroutine(), 0
-	for deadline := time.Now().Add(3 * time.Second); stable < 10 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		if m := runtime.NumGoroutine(); m == n {
-			stable++
-		} else {
-			n, stable = m, 0
+	n, since := runtime.NumGoroutine(), time.Now()
+	testutil.Within(3*time.Second, func() bool {
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
 		}
-	}
+		return time.Since(since) >= 100*time.Millisecond
+	})
 	return n
 }

@@ -210,6 +210,8 @@ func TestGraceDeliversWithoutIdle(t *testing.T) {
 		if i == 1 {
 			on(func() { c.onIOPub(answers[i].idle) })
 		}
+		// Not a wait for readiness: the requests' replies are spread out in time on purpose,
+		// so that each one's delivery time can be told apart from the others'.
 		time.Sleep(40 * time.Millisecond)
 	}
 	watchers.Wait()

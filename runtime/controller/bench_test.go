@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
@@ -114,13 +115,9 @@ func benchTaskPath(b *testing.B, nodb bool) {
 	// wait until the controller's ROUTER knows every engine
 	probe, _ := c.session.Reply(nil, "probe", nil, nil, nil, nil)
 	for _, uuid := range engines {
-		deadline := time.Now().Add(5 * time.Second)
-		for c.taskOut.Send(append([][]byte{[]byte(uuid)}, probe...)) != nil {
-			if time.Now().After(deadline) {
-				b.Fatal("engine socket never connected")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		testutil.Eventually(b, 5*time.Second, "engine socket "+uuid+" to connect", func() bool {
+			return c.taskOut.Send(append([][]byte{[]byte(uuid)}, probe...)) == nil
+		})
 	}
 	for _, uuid := range engines {
 		c.tasks.addEngine(uuid)

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/pyfind"
+	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
@@ -65,7 +67,7 @@ func TestConnectionFilesAndCleanExit(t *testing.T) {
 			t.Errorf("%s still there after a clean exit", f)
 		}
 	}
-	checkNoGoroutineLeak(t, before)
+	testutil.NoGoroutinesLeft(t, 5*time.Second, before)
 }
 
 func keysOf(m map[string]any) []string {
@@ -100,7 +102,7 @@ func TestBadMessagesAreDroppedAndLogged(t *testing.T) {
 	r := startController(t, Config{})
 	p := newPeer(t, r.client.Key, "bad-peer", r.client.Registration)
 	good := func(msgType string) [][]byte {
-		frames, _ := p.session.Reply(nil, msgType, nil, nil, map[string]any{}, nil)
+		frames, _ := p.Session.Reply(nil, msgType, nil, nil, map[string]any{}, nil)
 		return frames
 	}
 	unsigned := good("connection_request")
@@ -111,7 +113,7 @@ func TestBadMessagesAreDroppedAndLogged(t *testing.T) {
 	foreign, _ := wrongKey.Reply(nil, "connection_request", nil, nil, map[string]any{}, nil)
 	nonJSONHeader := good("connection_request")
 	nonJSONHeader[2] = []byte("not json")
-	nonJSONHeader[1] = p.session.Signer().Sign(nonJSONHeader[2], nonJSONHeader[3], nonJSONHeader[4], nonJSONHeader[5])
+	nonJSONHeader[1] = p.Session.Signer().Sign(nonJSONHeader[2], nonJSONHeader[3], nonJSONHeader[4], nonJSONHeader[5])
 	for name, frames := range map[string][][]byte{
 		"unsigned": unsigned, "forged": forged, "wrong key": foreign,
 		"truncated": good("connection_request")[:4], "no delimiter": good("connection_request")[1:],
@@ -205,15 +207,7 @@ func TestShutdownRequestStopsAndNotifies(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("controller still running 5 s after shutdown_request")
 	}
-	for {
-		frames, ok := recvOn(notes, time.Second)
-		if !ok {
-			t.Fatal("no shutdown_notification")
-		}
-		if n := p.decode(frames); n.Header.MsgType == "shutdown_notification" {
-			break
-		}
-	}
+	waitNotification(t, p, notes, "shutdown_notification", 5*time.Second)
 	if _, err := os.Stat(r.c.ClientFile()); !os.IsNotExist(err) {
 		t.Error("connection file left after shutdown")
 	}
@@ -221,12 +215,10 @@ func TestShutdownRequestStopsAndNotifies(t *testing.T) {
 
 // waitForSubscription registers a fake engine so that a notification proves the SUB socket
 // is connected (PUB drops messages sent before that).
-func waitForSubscription(t *testing.T, p *peer, r *running, notes interface {
-	TryRecv() ([][]byte, bool, error)
-}) {
+func waitForSubscription(t *testing.T, p *peer, r *running, notes *transport.Socket) {
 	t.Helper()
 	startFakeEngine(t, r)
-	waitFor(t, 5*time.Second, "a registration notification", func() bool {
+	testutil.Eventually(t, 5*time.Second, "a registration notification", func() bool {
 		_, ok, _ := notes.TryRecv()
 		return ok
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/pyfind"
 )
 
@@ -59,7 +60,7 @@ func TestDaskSchedulerStartsOffTheLoopAndStopsWithTheController(t *testing.T) {
 	other := newPeer(t, r.client.Key, "", r.client.Registration)
 
 	h := asker.send(nil, "become_dask_request", nil, map[string]any{"scheduler_args": map[string]any{"dashboard_address": ":0"}})
-	waitFor(t, 10*time.Second, "the scheduler process to start", func() bool { return schedulerPID(r) != 0 })
+	testutil.Eventually(t, 10*time.Second, "the scheduler process to start", func() bool { return schedulerPID(r) != 0 })
 	// While the scheduler is not ready, the controller keeps answering.
 	if rep := other.request("queue_request", map[string]any{"targets": nil}); rep.Content["status"] != "ok" {
 		t.Fatalf("queue_request while the scheduler starts: %v", rep.Content)

@@ -1,46 +1,25 @@
 package controller
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
+	"ipcluster/runtime/wire/wiretest"
 )
-
-// syncBuffer collects log output from the controller goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // running is a controller served in-process for a test.
 type running struct {
 	c      *Controller
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testutil.LogBuffer
 	client profiles.ClientInfo
 	engine profiles.EngineInfo
 }
@@ -50,8 +29,8 @@ func startController(t *testing.T, cfg Config) *running {
 	if cfg.ProfileDir == "" {
 		cfg.ProfileDir = t.TempDir()
 	}
-	logs := &syncBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs *testutil.LogBuffer
+	cfg.Logger, logs = testutil.Logger(t, "controller")
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -84,151 +63,38 @@ func (r *running) stop(t *testing.T) {
 
 // peer is a raw protocol participant: a DEALER on one controller port, with its own session.
 type peer struct {
-	t       *testing.T
-	zctx    *transport.Context
-	sock    *transport.Socket
-	subs    []*transport.Socket
-	session *wire.Session
+	*wiretest.Peer
+	t    *testing.T
+	sock *transport.Socket
 }
+
+// reply is a decoded message for assertions.
+type reply = wiretest.Msg
 
 func newPeer(t *testing.T, key string, identity string, port int) *peer {
 	t.Helper()
-	zctx, err := transport.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := wire.NewSession([]byte(key), "hmac-sha256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, _ := zctx.NewSocket(transport.Dealer)
-	if identity != "" {
-		sock.SetIdentity([]byte(identity))
-	}
-	if err := sock.Connect(fmt.Sprintf("tcp://127.0.0.1:%d", port)); err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{t: t, zctx: zctx, sock: sock, session: s}
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *peer) close() {
-	if p.sock == nil {
-		return
-	}
-	p.sock.SetLinger(0)
-	p.sock.Close()
-	for _, s := range p.subs {
-		s.SetLinger(0)
-		s.Close()
-	}
-	p.sock = nil
-	p.zctx.Term()
+	w := wiretest.New(t, key, "hmac-sha256")
+	return &peer{Peer: w, t: t, sock: w.Connect(transport.Dealer, wiretest.Local(port), identity)}
 }
 
 // subscribe opens a SUB socket on port (notification or iopub).
 func (p *peer) subscribe(port int) *transport.Socket {
-	s, _ := p.zctx.NewSocket(transport.Sub)
-	s.Subscribe("")
-	if err := s.Connect(fmt.Sprintf("tcp://127.0.0.1:%d", port)); err != nil {
-		p.t.Fatal(err)
-	}
-	p.subs = append(p.subs, s)
-	return s
+	return p.Connect(transport.Sub, wiretest.Local(port), "")
 }
 
 func (p *peer) send(idents [][]byte, msgType string, metadata, content any) wire.Header {
-	p.t.Helper()
-	h := p.session.NewHeader(msgType)
-	frames, err := p.session.Serialize(&wire.Message{Idents: idents, Header: h, Metadata: metadata, Content: content})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if err := p.sock.Send(frames); err != nil {
-		p.t.Fatal(err)
-	}
-	return h
+	return p.Send(p.sock, idents, msgType, metadata, content)
 }
 
-// recvOn waits up to d for a message on s.
-func recvOn(s *transport.Socket, d time.Duration) ([][]byte, bool) {
-	deadline := time.Now().Add(d)
-	for {
-		frames, ok, err := s.TryRecv()
-		if err != nil {
-			return nil, false
-		}
-		if ok {
-			return frames, true
-		}
-		if time.Now().After(deadline) {
-			return nil, false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// reply is a decoded message for assertions.
-type reply struct {
-	Idents   [][]byte
-	Header   wire.Header
-	Parent   wire.Header
-	Metadata map[string]any
-	Content  map[string]any
-	Buffers  [][]byte
-}
-
-func (p *peer) decode(frames [][]byte) reply {
-	p.t.Helper()
-	r, err := p.session.Decode(frames)
-	if err != nil {
-		p.t.Fatalf("bad message from controller: %v", err)
-	}
-	var out reply
-	out.Idents, out.Buffers = r.Idents, r.Buffers
-	out.Header, _ = wire.ParseHeader(r.Header)
-	json.Unmarshal(r.Parent, &out.Parent)
-	json.Unmarshal(r.Metadata, &out.Metadata)
-	json.Unmarshal(r.Content, &out.Content)
-	return out
-}
+func (p *peer) decode(frames [][]byte) reply { return p.MustDecode(frames) }
 
 // request sends a query and waits for its reply.
 func (p *peer) request(msgType string, content any) reply {
-	p.t.Helper()
-	h := p.send(nil, msgType, nil, content)
-	frames, ok := recvOn(p.sock, 5*time.Second)
-	if !ok {
-		p.t.Fatalf("no reply to %s", msgType)
-	}
-	rep := p.decode(frames)
-	if rep.Parent.MsgID != h.MsgID {
-		p.t.Fatalf("reply to %s has parent %q, want %q", msgType, rep.Parent.MsgID, h.MsgID)
-	}
-	return rep
+	return p.Request(p.sock, msgType, content, 5*time.Second)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkNoGoroutineLeak fails if goroutines started by the test outlive it.
-func checkNoGoroutineLeak(t *testing.T, before int) {
-	t.Helper()
-	waitFor(t, 5*time.Second, "goroutines to finish", func() bool {
-		runtime.GC()
-		return runtime.NumGoroutine() <= before
-	})
-}
+// recvOn waits up to d for a message on s.
+func recvOn(s *transport.Socket, d time.Duration) ([][]byte, bool) { return wiretest.Recv(s, d) }
 
 func errorName(r reply) string {
 	if r.Content["status"] != "error" {

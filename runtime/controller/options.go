@@ -219,14 +219,15 @@ func resolve(cfg *Config, session sessionSettings, merged *profiles.Config) erro
 	case cfg.ClientIP != "":
 		cfg.IP = cfg.ClientIP
 	}
+	transportTrait := "transport" // the error names the option the user set
 	switch {
 	case cfg.EngineTransport != "":
-		cfg.Transport = cfg.EngineTransport
+		cfg.Transport, transportTrait = cfg.EngineTransport, "engine_transport"
 	case cfg.ClientTransport != "":
-		cfg.Transport = cfg.ClientTransport
+		cfg.Transport, transportTrait = cfg.ClientTransport, "client_transport"
 	}
 	if cfg.Transport != "" && cfg.Transport != "tcp" && cfg.Transport != "ipc" {
-		return bad("IPController", "transport", "transport %q is not supported: use tcp or ipc", cfg.Transport)
+		return bad("IPController", transportTrait, "transport %q is not supported: use tcp or ipc", cfg.Transport)
 	}
 	if cfg.RegPort > 0 {
 		cfg.Ports = append(PortList{cfg.RegPort}, cfg.Ports...)

@@ -5,27 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
+	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
 
-// waitNotification returns the next notification of msgType.
-func waitNotification(t *testing.T, p *peer, sub interface {
-	TryRecv() ([][]byte, bool, error)
-}, msgType string, d time.Duration) reply {
+// waitNotification returns the next notification of msgType on sub.
+func waitNotification(t *testing.T, p *peer, sub *transport.Socket, msgType string, d time.Duration) reply {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		frames, ok, _ := sub.TryRecv()
-		if !ok {
-			time.Sleep(2 * time.Millisecond)
-			continue
-		}
-		if n := p.decode(frames); n.Header.MsgType == msgType {
-			return n
-		}
-	}
-	t.Fatalf("no %s within %v", msgType, d)
-	return reply{}
+	return p.Next(sub, d, msgType, func(m reply) bool { return m.Header.MsgType == msgType })
 }
 
 func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
@@ -34,7 +22,7 @@ func TestRegistrationCompletesOnFirstHeartbeat(t *testing.T) {
 	p := newPeer(t, r.client.Key, "", r.client.Registration)
 	start := time.Now()
 	e := startFakeEngine(t, r)
-	waitFor(t, 2*time.Second, "the engine to be listed", func() bool {
+	testutil.Eventually(t, 2*time.Second, "the engine to be listed", func() bool {
 		rep := p.request("connection_request", map[string]any{})
 		engines, _ := rep.Content["engines"].(map[string]any)
 		return engines["0"] == e.uuid

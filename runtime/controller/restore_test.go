@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // TestRestoreTakesBackTheEngines: a controller started with --restore after its predecessor
@@ -16,7 +18,7 @@ func TestRestoreTakesBackTheEngines(t *testing.T) {
 	cfg := Config{ProfileDir: t.TempDir(), Ping: 50 * time.Millisecond, MaxMisses: 3, Reuse: true, Restore: true}
 	first := startController(t, cfg)
 	alive, silent := startFakeEngine(t, first), startFakeEngine(t, first)
-	waitFor(t, 5*time.Second, "two engines", func() bool { return len(first.c.hub.byUUIDSnapshot()) == 2 })
+	testutil.Eventually(t, 5*time.Second, "two engines", func() bool { return len(first.c.hub.byUUIDSnapshot()) == 2 })
 	first.stop(t) // the engine table stays in log/engines.json, as after SIGKILL
 	silent.echo.Store(false)
 
@@ -28,7 +30,7 @@ func TestRestoreTakesBackTheEngines(t *testing.T) {
 	if len(got) != 2 || got[alive.uuid] != alive.id || got[silent.uuid] != silent.id {
 		t.Fatalf("restored engines %v, want %s=%d and %s=%d", got, alive.uuid, alive.id, silent.uuid, silent.id)
 	}
-	waitFor(t, 10*time.Second, "the silent engine dropped", func() bool { return len(second.c.hub.byUUIDSnapshot()) == 1 })
+	testutil.Eventually(t, 10*time.Second, "the silent engine dropped", func() bool { return len(second.c.hub.byUUIDSnapshot()) == 1 })
 	if _, ok := second.c.hub.byUUIDSnapshot()[alive.uuid]; !ok {
 		t.Fatal("the beating engine was dropped")
 	}

@@ -3,6 +3,8 @@ package controller
 import (
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 type taskClient struct {
@@ -45,7 +47,7 @@ func TestTasksRunAndDependenciesAreChecked(t *testing.T) {
 	r := startController(t, Config{})
 	e0, e1 := startFakeEngine(t, r), startFakeEngine(t, r)
 	c := newTaskClient(t, r)
-	waitFor(t, 5*time.Second, "two engines", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 2 })
+	testutil.Eventually(t, 5*time.Second, "two engines", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 2 })
 
 	a := c.submit(nil, nil)
 	failed := c.submit(map[string]any{"targets": []string{e1.uuid}}, map[string]any{"fail": true})
@@ -82,7 +84,7 @@ func TestRetriesMoveATaskToAnotherEngine(t *testing.T) {
 	r := startController(t, Config{})
 	e0, e1 := startFakeEngine(t, r), startFakeEngine(t, r)
 	c := newTaskClient(t, r)
-	waitFor(t, 5*time.Second, "two engines", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 2 })
+	testutil.Eventually(t, 5*time.Second, "two engines", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 2 })
 	id := c.submit(map[string]any{"retries": 1}, map[string]any{"fail": true})
 	got := c.results(1, 5*time.Second)[id]
 	if got.Content["status"] != "error" {
@@ -115,10 +117,10 @@ func TestStrandedTaskFailsWithEngineError(t *testing.T) {
 	r := startController(t, Config{StrandedGrace: 50 * time.Millisecond})
 	e := startFakeEngine(t, r)
 	c := newTaskClient(t, r)
-	waitFor(t, 5*time.Second, "the engine", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "the engine", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 1 })
 	e.serve.Store(false)
 	id := c.submit(nil, nil)
-	waitFor(t, 5*time.Second, "the task to be placed on the engine", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the task to be placed on the engine", func() bool {
 		placed := false
 		onLoop(r, func() { placed = r.c.tasks.pending[e.uuid][id] != nil })
 		return placed
@@ -136,7 +138,7 @@ func TestWaitingTaskTimesOut(t *testing.T) {
 	r := startController(t, Config{})
 	e := startFakeEngine(t, r)
 	c := newTaskClient(t, r)
-	waitFor(t, 5*time.Second, "the engine", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "the engine", func() bool { return len(r.c.hub.byUUIDSnapshot()) == 1 })
 	e.serve.Store(false)
 	blocker := c.submit(nil, nil)
 	waiter := c.submit(map[string]any{"after": []string{blocker}, "timeout": 0.2}, nil)

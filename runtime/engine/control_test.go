@@ -1,8 +1,8 @@
 package engine_test
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/runtime/engine"
 	"ipcluster/runtime/transport"
-	"ipcluster/runtime/wire"
+	"ipcluster/runtime/wire/wiretest"
 )
 
 // alive reports whether pid is a live process (zombies count as gone: the init of a
@@ -31,27 +32,14 @@ func alive(pid int) bool {
 // waitGone waits until none of pids is alive.
 func waitGone(t *testing.T, pids ...int) {
 	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for _, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				t.Fatalf("process %d still running", pid)
+	testutil.Eventually(t, waitLong, fmt.Sprintf("processes %v to exit", pids), func() bool {
+		for _, pid := range pids {
+			if alive(pid) {
+				return false
 			}
-			time.Sleep(10 * time.Millisecond)
 		}
-	}
-}
-
-// waitUntil polls cond until it holds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 // pidsFrom waits for msgID's stdout to hold n lines of pids and returns them.
@@ -59,7 +47,7 @@ func pidsFrom(t *testing.T, c *testClient, msgID string, n int) []int {
 	t.Helper()
 	var pids []int
 	c.waitFor("pids on stdout", func(m got) bool {
-		if m.parent.MsgID != msgID || m.header.MsgType != "stream" {
+		if m.Parent.MsgID != msgID || m.Header.MsgType != "stream" {
 			return false
 		}
 		fields := strings.Fields(c.stream(msgID, "stdout"))
@@ -90,21 +78,21 @@ func TestSignalRequestInterruptsCommand(t *testing.T) {
 	id := c.execute(e.UUID(), blocker, true)
 	pids := pidsFrom(t, c, id, 2)
 	sig := c.send(c.control, e.UUID(), "signal_request", map[string]any{"sig": "SIGINT"}, nil)
-	if r := c.reply(sig); r.header.MsgType != "signal_reply" || r.content["status"] != "ok" {
+	if r := c.reply(sig); r.Header.MsgType != "signal_reply" || r.Content["status"] != "ok" {
 		t.Fatalf("signal reply %v", r)
 	}
 	r := c.reply(id)
-	if r.content["status"] != "error" || !strings.Contains(r.content["evalue"].(string), "SIGINT") || r.content["exit_code"] != -2.0 {
-		t.Fatalf("interrupted command: %v", r.content)
+	if r.Content["status"] != "error" || !strings.Contains(r.Content["evalue"].(string), "SIGINT") || r.Content["exit_code"] != -2.0 {
+		t.Fatalf("interrupted command: %v", r.Content)
 	}
 	waitGone(t, pids...)
 	// the engine is still usable, and bad signals are errors
 	bad := c.send(c.control, e.UUID(), "signal_request", map[string]any{"sig": "SIGNOPE"}, nil)
-	if r := c.reply(bad); r.content["status"] != "error" {
-		t.Errorf("bad signal: %v", r.content)
+	if r := c.reply(bad); r.Content["status"] != "error" {
+		t.Errorf("bad signal: %v", r.Content)
 	}
-	if r := c.reply(c.execute(e.UUID(), "true", true)); r.content["status"] != "ok" {
-		t.Errorf("after signal: %v", r.content)
+	if r := c.reply(c.execute(e.UUID(), "true", true)); r.Content["status"] != "ok" {
+		t.Errorf("after signal: %v", r.Content)
 	}
 }
 
@@ -117,28 +105,28 @@ func TestRequestsRunInOrderAndAbort(t *testing.T) {
 	e := cl.startEngine(engine.Config{WorkDir: dir})
 	c := cl.client
 	first := c.execute(e.UUID(), "echo started; cat gate", true)
-	c.waitFor("first command running", func(m got) bool { return m.parent.MsgID == first && m.header.MsgType == "stream" })
+	c.waitFor("first command running", func(m got) bool { return m.Parent.MsgID == first && m.Header.MsgType == "stream" })
 	a := c.execute(e.UUID(), "echo a", true)
 	b := c.execute(e.UUID(), "echo b", true)
 	d := c.execute(e.UUID(), "echo d", true)
 	// control is served while the first command runs: abort a by id (queued now)
 	ab := c.send(c.control, e.UUID(), "abort_request", map[string]any{"msg_ids": []string{a}}, nil)
-	if r := c.reply(ab); r.content["status"] != "ok" {
+	if r := c.reply(ab); r.Content["status"] != "ok" {
 		t.Fatalf("abort reply %v", r)
 	}
-	if r := c.reply(a); r.content["status"] != "aborted" || r.metadata["status"] != "aborted" {
+	if r := c.reply(a); r.Content["status"] != "aborted" || r.Metadata["status"] != "aborted" {
 		t.Fatalf("aborted request: %v", r)
 	}
 	c.idle(a)
 	// an id that has not arrived yet is aborted when it does
-	later := c.session.NewMsgID()
+	later := c.Session.NewMsgID()
 	c.reply(c.send(c.control, e.UUID(), "abort_request", map[string]any{"msg_ids": []string{later}}, nil))
 	if err := os.WriteFile(filepath.Join(dir, "gate"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{first, b, d} {
-		if r := c.reply(id); r.content["status"] != "ok" {
-			t.Fatalf("%s: %v", id, r.content)
+		if r := c.reply(id); r.Content["status"] != "ok" {
+			t.Fatalf("%s: %v", id, r.Content)
 		}
 		c.idle(id) // all output is in once idle is
 	}
@@ -147,13 +135,11 @@ func TestRequestsRunInOrderAndAbort(t *testing.T) {
 	}
 	// shell requests are answered in arrival order
 	order := map[string]int{}
-	c.mu.Lock()
-	for i, m := range c.msgs {
-		if m.header.MsgType == "execute_reply" {
-			order[m.parent.MsgID] = i
+	for i, m := range c.Received() {
+		if m.Header.MsgType == "execute_reply" {
+			order[m.Parent.MsgID] = i
 		}
 	}
-	c.mu.Unlock()
 	if !(order[first] < order[b] && order[b] < order[d]) {
 		t.Errorf("replies out of order: %v", order)
 	}
@@ -163,15 +149,15 @@ func TestRequestsRunInOrderAndAbort(t *testing.T) {
 	}
 	syscall.Mkfifo(filepath.Join(dir, "gate"), 0o600)
 	block := c.execute(e.UUID(), "echo started; cat gate", true)
-	c.waitFor("blocking command running", func(m got) bool { return m.parent.MsgID == block && m.header.MsgType == "stream" })
+	c.waitFor("blocking command running", func(m got) bool { return m.Parent.MsgID == block && m.Header.MsgType == "stream" })
 	q1, q2 := c.execute(e.UUID(), "echo q1", true), c.execute(e.UUID(), "echo q2", true)
-	waitUntil(t, "two queued requests", func() bool { return engine.Queued(e.Engine) == 2 })
+	testutil.Eventually(t, waitLong, "two queued requests", func() bool { return engine.Queued(e.Engine) == 2 })
 	c.reply(c.send(c.control, e.UUID(), "abort_request", map[string]any{"msg_ids": []string{}}, nil))
 	os.WriteFile(filepath.Join(dir, "gate"), nil, 0o600)
 	c.reply(block)
 	for _, q := range []string{q1, q2} {
-		if r := c.reply(q); r.content["status"] != "aborted" {
-			t.Errorf("queued request after abort-all: %v", r.content)
+		if r := c.reply(q); r.Content["status"] != "aborted" {
+			t.Errorf("queued request after abort-all: %v", r.Content)
 		}
 	}
 }
@@ -185,21 +171,21 @@ func TestShutdownStopsCommandAndChildren(t *testing.T) {
 	pids := pidsFrom(t, c, id, 2)
 	sd := c.send(c.control, e.UUID(), "shutdown_request", map[string]any{"restart": false}, nil)
 	r := c.reply(sd)
-	if r.header.MsgType != "shutdown_reply" || r.content["status"] != "ok" || r.content["restart"] != false {
+	if r.Header.MsgType != "shutdown_reply" || r.Content["status"] != "ok" || r.Content["restart"] != false {
 		t.Fatalf("shutdown reply %v", r)
 	}
-	if r := c.reply(id); r.content["status"] != "error" || !strings.Contains(r.content["evalue"].(string), "engine is stopping") {
-		t.Errorf("running command's reply %v", r.content)
+	if r := c.reply(id); r.Content["status"] != "error" || !strings.Contains(r.Content["evalue"].(string), "engine is stopping") {
+		t.Errorf("running command's reply %v", r.Content)
 	}
 	c.waitFor("iopub shutdown_reply", func(m got) bool {
-		return m.socket == "iopub" && m.header.MsgType == "shutdown_reply" && m.parent.MsgID == sd && m.content["status"] == "ok"
+		return m.Socket == "iopub" && m.Header.MsgType == "shutdown_reply" && m.Parent.MsgID == sd && m.Content["status"] == "ok"
 	})
 	if err := e.wait(t, waitLong); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	waitGone(t, pids...)
 	c.waitFor("unregistration", func(m got) bool {
-		return m.header.MsgType == "unregistration_notification" && m.content["uuid"] == e.UUID()
+		return m.Header.MsgType == "unregistration_notification" && m.Content["uuid"] == e.UUID()
 	})
 }
 
@@ -209,8 +195,8 @@ func TestNoOrphansAfterCommandExits(t *testing.T) {
 	c := cl.client
 	// The shell exits at once, leaving a background child holding stdout.
 	id := c.execute(e.UUID(), "sleep 300 & echo $!", true)
-	if r := c.reply(id); r.content["status"] != "ok" {
-		t.Fatalf("reply %v", r.content)
+	if r := c.reply(id); r.Content["status"] != "ok" {
+		t.Fatalf("reply %v", r.Content)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(c.stream(id, "stdout")))
 	if err != nil {
@@ -233,7 +219,7 @@ func TestStopOnContextCancel(t *testing.T) {
 	}
 	waitGone(t, pids...)
 	c.waitFor("unregistration", func(m got) bool {
-		return m.header.MsgType == "unregistration_notification" && m.content["uuid"] == e.UUID()
+		return m.Header.MsgType == "unregistration_notification" && m.Content["uuid"] == e.UUID()
 	})
 }
 
@@ -257,13 +243,13 @@ func TestKernelInfoAndClear(t *testing.T) {
 	c := cl.client
 	ki := c.send(c.control, e.UUID(), "kernel_info_request", map[string]any{}, nil)
 	r := c.reply(ki)
-	if r.content["protocol_version"] != "5.3" || r.content["implementation"] != "ipengine-go" ||
-		r.content["language_info"].(map[string]any)["name"] != "shell" {
-		t.Errorf("kernel_info_reply %v", r.content)
+	if r.Content["protocol_version"] != "5.3" || r.Content["implementation"] != "ipengine-go" ||
+		r.Content["language_info"].(map[string]any)["name"] != "shell" {
+		t.Errorf("kernel_info_reply %v", r.Content)
 	}
 	c.idle(ki)
 	cr := c.send(c.control, e.UUID(), "clear_request", map[string]any{}, nil)
-	if r := c.reply(cr); r.header.MsgType != "clear_reply" || r.content["status"] != "ok" {
+	if r := c.reply(cr); r.Header.MsgType != "clear_reply" || r.Content["status"] != "ok" {
 		t.Errorf("clear_reply %v", r)
 	}
 	c.idle(cr)
@@ -300,37 +286,13 @@ func TestRegistrationTimeout(t *testing.T) {
 // returns its port.
 func fakeRegistrar(t *testing.T, key string, reply map[string]any) int {
 	t.Helper()
-	session, err := wire.NewSession([]byte(key), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	zctx, err := transport.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := transport.NewLoop(zctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	router, err := zctx.NewSocket(transport.Router)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := router.Bind("tcp", "127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop.Add(router, func(frames [][]byte) {
-		r, err := session.Decode(frames)
-		if err != nil {
-			return
+	w := wiretest.New(t, key, "")
+	router, port := w.Bind(transport.Router)
+	w.Serve(router, func(frames [][]byte) {
+		if m, err := w.Decode(frames); err == nil {
+			w.Reply(router, m, "registration_reply", nil, reply, nil)
 		}
-		out, _ := session.Reply(r.Idents, "registration_reply", r.Header, nil, reply, nil)
-		router.Send(out)
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { loop.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; zctx.Term() })
+	w.Start()
 	return port
 }

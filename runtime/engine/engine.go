@@ -25,7 +25,9 @@ import (
 	"ipcluster/runtime/wire"
 )
 
-// Errors Run returns; main maps them to exit codes.
+// Errors Run returns, wrapped with the details, so that a caller can tell with errors.Is
+// why the engine stopped. ipengine prints the error and exits 1 for any of them (and for
+// ErrStartup); the message, not the exit code, says which.
 var (
 	// ErrRegistration: the controller refused the engine or never answered.
 	ErrRegistration = errors.New("registration failed")

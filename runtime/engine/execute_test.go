@@ -17,19 +17,19 @@ func TestExecuteOKStreamsAndStatus(t *testing.T) {
 	c := cl.client
 	id := c.execute(e.UUID(), "echo out; echo err >&2", false)
 	r := c.reply(id)
-	if r.header.MsgType != "execute_reply" || r.content["status"] != "ok" {
+	if r.Header.MsgType != "execute_reply" || r.Content["status"] != "ok" {
 		t.Fatalf("reply %v", r)
 	}
-	if r.content["execution_count"] != 1.0 || len(r.content["user_expressions"].(map[string]any)) != 0 || len(r.content["payload"].([]any)) != 0 {
-		t.Errorf("reply content %v", r.content)
+	if r.Content["execution_count"] != 1.0 || len(r.Content["user_expressions"].(map[string]any)) != 0 || len(r.Content["payload"].([]any)) != 0 {
+		t.Errorf("reply content %v", r.Content)
 	}
-	md := r.metadata
+	md := r.Metadata
 	if md["engine"] != e.UUID() || md["status"] != "ok" || md["dependencies_met"] != true || md["is_broadcast"] != false ||
 		md["is_coalescing"] != false || md["original_msg_id"] != "" || md["started"] == nil || md["engine_info"] != nil {
 		t.Errorf("reply metadata %v", md)
 	}
-	if string(r.idents[0]) != e.UUID() {
-		t.Errorf("reply came from %q", r.idents[0])
+	if string(r.Idents[0]) != e.UUID() {
+		t.Errorf("reply came from %q", r.Idents[0])
 	}
 	c.idle(id)
 	if out, errText := c.stream(id, "stdout"), c.stream(id, "stderr"); out != "out\n" || errText != "err\n" {
@@ -37,13 +37,13 @@ func TestExecuteOKStreamsAndStatus(t *testing.T) {
 	}
 	var types []string
 	for _, m := range c.iopubFor(id) {
-		types = append(types, m.header.MsgType)
-		if m.metadata["engine"] != e.UUID() {
-			t.Errorf("iopub %s without engine metadata: %v", m.header.MsgType, m.metadata)
+		types = append(types, m.Header.MsgType)
+		if m.Metadata["engine"] != e.UUID() {
+			t.Errorf("iopub %s without engine metadata: %v", m.Header.MsgType, m.Metadata)
 		}
-		want := "engine." + strconv.Itoa(e.id) + "." + m.header.MsgType
-		if string(m.idents[0]) != want {
-			t.Errorf("topic %q, want %q", m.idents[0], want)
+		want := "engine." + strconv.Itoa(e.id) + "." + m.Header.MsgType
+		if string(m.Idents[0]) != want {
+			t.Errorf("topic %q, want %q", m.Idents[0], want)
 		}
 	}
 	if types[0] != "status" || types[1] != "execute_input" || types[len(types)-1] != "status" {
@@ -51,12 +51,12 @@ func TestExecuteOKStreamsAndStatus(t *testing.T) {
 	}
 	// silent requests publish no execute_input and do not count
 	id = c.execute(e.UUID(), "true", true)
-	if r := c.reply(id); r.content["execution_count"] != 1.0 {
-		t.Errorf("silent execute counted: %v", r.content)
+	if r := c.reply(id); r.Content["execution_count"] != 1.0 {
+		t.Errorf("silent execute counted: %v", r.Content)
 	}
 	c.idle(id)
 	for _, m := range c.iopubFor(id) {
-		if m.header.MsgType == "execute_input" {
+		if m.Header.MsgType == "execute_input" {
 			t.Error("silent execute published execute_input")
 		}
 	}
@@ -68,7 +68,7 @@ func TestExecuteFailureNamesCommandAndExitCode(t *testing.T) {
 	c := cl.client
 	id := c.execute(e.UUID(), "echo 'disk full' >&2; exit 3", true)
 	r := c.reply(id)
-	ct := r.content
+	ct := r.Content
 	if ct["status"] != "error" || ct["ename"] != engine.CommandErrorName || ct["exit_code"] != 3.0 {
 		t.Fatalf("reply %v", r)
 	}
@@ -83,13 +83,13 @@ func TestExecuteFailureNamesCommandAndExitCode(t *testing.T) {
 	if info["engine_uuid"] != e.UUID() || info["engine_id"] != float64(e.id) || info["method"] != "execute" {
 		t.Errorf("engine_info %v", info)
 	}
-	if r.metadata["status"] != "error" || r.metadata["engine_info"] == nil {
-		t.Errorf("metadata %v", r.metadata)
+	if r.Metadata["status"] != "error" || r.Metadata["engine_info"] == nil {
+		t.Errorf("metadata %v", r.Metadata)
 	}
 	c.idle(id)
 	published := false
 	for _, m := range c.iopubFor(id) {
-		if m.header.MsgType == "error" && m.content["ename"] == engine.CommandErrorName && m.content["exit_code"] == 3.0 {
+		if m.Header.MsgType == "error" && m.Content["ename"] == engine.CommandErrorName && m.Content["exit_code"] == 3.0 {
 			published = true
 		}
 	}
@@ -98,8 +98,8 @@ func TestExecuteFailureNamesCommandAndExitCode(t *testing.T) {
 	}
 	// a command that cannot even start is an error too, not a hang
 	id = c.execute(e.UUID(), "no-such-command-xyz", true)
-	if r := c.reply(id); r.content["exit_code"] != 127.0 {
-		t.Errorf("missing command: %v", r.content)
+	if r := c.reply(id); r.Content["exit_code"] != 127.0 {
+		t.Errorf("missing command: %v", r.Content)
 	}
 }
 
@@ -115,17 +115,17 @@ func TestExecuteStreamsWhileRunning(t *testing.T) {
 	// The command prints, then blocks until the test writes to the fifo.
 	id := c.execute(e.UUID(), "echo first; cat gate; echo third", true)
 	c.waitFor("first output", func(m got) bool {
-		return m.parent.MsgID == id && m.header.MsgType == "stream" && strings.Contains(m.content["text"].(string), "first")
+		return m.Parent.MsgID == id && m.Header.MsgType == "stream" && strings.Contains(m.Content["text"].(string), "first")
 	})
 	for _, m := range c.iopubFor(id) {
-		if m.header.MsgType == "status" && m.content["execution_state"] == "idle" {
+		if m.Header.MsgType == "status" && m.Content["execution_state"] == "idle" {
 			t.Fatal("idle before the command finished")
 		}
 	}
 	if err := os.WriteFile(fifo, []byte("second\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.reply(id); r.content["status"] != "ok" {
+	if r := c.reply(id); r.Content["status"] != "ok" {
 		t.Fatalf("reply %v", r)
 	}
 	c.idle(id)
@@ -160,13 +160,13 @@ func TestEmptyCodeStartsNoProcess(t *testing.T) {
 	e := cl.startEngine(engine.Config{Shell: []string{"/nonexistent/shell", "-c"}})
 	c := cl.client
 	id := c.execute(e.UUID(), "  \n", false)
-	if r := c.reply(id); r.content["status"] != "ok" {
+	if r := c.reply(id); r.Content["status"] != "ok" {
 		t.Fatalf("empty code: %v", r)
 	}
 	c.idle(id)
 	id = c.execute(e.UUID(), "true", true)
 	r := c.reply(id)
-	if r.content["status"] != "error" || !strings.Contains(r.content["evalue"].(string), "/nonexistent/shell") {
+	if r.Content["status"] != "error" || !strings.Contains(r.Content["evalue"].(string), "/nonexistent/shell") {
 		t.Fatalf("non-empty code with a missing shell: %v", r)
 	}
 	c.idle(id)
@@ -186,14 +186,14 @@ func TestApplyRequestIsAClearError(t *testing.T) {
 		}
 		id := c.send(s, sock.target, "apply_request", map[string]any{}, nil)
 		r := c.reply(id)
-		if r.header.MsgType != "apply_reply" || r.content["status"] != "error" || r.content["ename"] != "NotImplementedError" {
+		if r.Header.MsgType != "apply_reply" || r.Content["status"] != "error" || r.Content["ename"] != "NotImplementedError" {
 			t.Fatalf("%s: %v", sock.name, r)
 		}
-		if ev := r.content["evalue"].(string); !strings.Contains(ev, "shell commands") || !strings.Contains(ev, "ipyparallel.engine") {
+		if ev := r.Content["evalue"].(string); !strings.Contains(ev, "shell commands") || !strings.Contains(ev, "ipyparallel.engine") {
 			t.Errorf("%s: evalue %q does not tell how to run functions", sock.name, ev)
 		}
-		if r.content["engine_info"].(map[string]any)["method"] != "apply" {
-			t.Errorf("%s: engine_info %v", sock.name, r.content["engine_info"])
+		if r.Content["engine_info"].(map[string]any)["method"] != "apply" {
+			t.Errorf("%s: engine_info %v", sock.name, r.Content["engine_info"])
 		}
 		c.idle(id)
 	}
@@ -207,8 +207,8 @@ func TestBroadcastMetadataIsEchoed(t *testing.T) {
 	id := c.send(c.mux, e.UUID(), "execute_request", map[string]any{"code": "true", "silent": true}, md)
 	r := c.reply(id)
 	for k, v := range md {
-		if r.metadata[k] != v {
-			t.Errorf("metadata %s = %v, want %v", k, r.metadata[k], v)
+		if r.Metadata[k] != v {
+			t.Errorf("metadata %s = %v, want %v", k, r.Metadata[k], v)
 		}
 	}
 	c.idle(id)

@@ -1,9 +1,7 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,39 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/engine"
 	"ipcluster/runtime/transport"
-	"ipcluster/runtime/wire"
+	"ipcluster/runtime/wire/wiretest"
 )
 
 // waitLong bounds every wait of these tests: generous, because the machine is shared.
 const waitLong = 20 * time.Second
 
-// logBuffer collects the logs of a test's controller and engines; they are printed only
-// when the test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
+// newLogger is a debug logger for a test's controller or engine, shown only if it fails.
 func newLogger(t *testing.T, name string) *slog.Logger {
-	b := &logBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.mu.Lock()
-			t.Logf("--- %s log:\n%s", name, b.buf.String())
-			b.mu.Unlock()
-		}
-	})
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", name)
+	log, _ := testutil.Logger(t, name)
+	return log
 }
 
 // cluster is an in-process Go controller (100 ms heartbeat) and a test client.
@@ -107,9 +87,9 @@ func (cl *cluster) startEngine(cfg engine.Config) *runningEngine {
 	t.Helper()
 	re := cl.launch(cfg)
 	n := cl.client.waitFor("registration of "+re.UUID(), func(m got) bool {
-		return m.header.MsgType == "registration_notification" && m.content["uuid"] == re.UUID()
+		return m.Header.MsgType == "registration_notification" && m.Content["uuid"] == re.UUID()
 	})
-	re.id = int(n.content["id"].(float64))
+	re.id = int(n.Content["id"].(float64))
 	return re
 }
 
@@ -157,49 +137,20 @@ func (re *runningEngine) wait(t *testing.T, limit time.Duration) error {
 	}
 }
 
-// got is a message the test client received.
-type got struct {
-	socket   string
-	idents   [][]byte
-	header   wire.Header
-	parent   wire.Header
-	metadata map[string]any
-	content  map[string]any
-}
-
-func (m got) String() string {
-	return fmt.Sprintf("%s %s parent=%s md=%v content=%v", m.socket, m.header.MsgType, m.parent.MsgID, m.metadata, m.content)
-}
+// got is a message the test client received; Socket names the socket it came on.
+type got = wiretest.Msg
 
 // testClient talks to the controller like ipyparallel's Client: DEALERs to mux, control
 // and task, SUBs to iopub and notification. Everything received is kept in order.
 type testClient struct {
-	t                                  *testing.T
-	session                            *wire.Session
-	zctx                               *transport.Context
-	loop                               *transport.Loop
-	mux, control, task, iopub, notices *transport.Socket
-
-	mu      sync.Mutex
-	msgs    []got
-	changed chan struct{} // closed and replaced on every message
+	*wiretest.Peer
+	t                  *testing.T
+	mux, control, task *transport.Socket
 }
 
 func newTestClient(t *testing.T, ci profiles.ClientInfo) *testClient {
 	t.Helper()
-	session, err := wire.NewSession([]byte(ci.Key), ci.SignatureScheme)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zctx, err := transport.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := transport.NewLoop(zctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &testClient{t: t, session: session, zctx: zctx, loop: loop, changed: make(chan struct{})}
+	c := &testClient{Peer: wiretest.New(t, ci.Key, ci.SignatureScheme), t: t}
 	for _, s := range []struct {
 		sock **transport.Socket
 		kind transport.Kind
@@ -207,70 +158,27 @@ func newTestClient(t *testing.T, ci profiles.ClientInfo) *testClient {
 		name string
 	}{
 		{&c.mux, transport.Dealer, ci.Mux, "mux"}, {&c.control, transport.Dealer, ci.Control, "control"},
-		{&c.task, transport.Dealer, ci.Task, "task"}, {&c.iopub, transport.Sub, ci.IOPub, "iopub"},
-		{&c.notices, transport.Sub, ci.Notification, "notification"},
+		{&c.task, transport.Dealer, ci.Task, "task"}, {nil, transport.Sub, ci.IOPub, "iopub"},
+		{nil, transport.Sub, ci.Notification, "notification"},
 	} {
-		sock, err := zctx.NewSocket(s.kind)
-		if err != nil {
-			t.Fatal(err)
+		sock := c.Connect(s.kind, fmt.Sprintf("%s:%d", ci.Interface, s.port), "")
+		c.Record(sock, s.name)
+		if s.sock != nil {
+			*s.sock = sock
 		}
-		if s.kind == transport.Sub {
-			sock.Subscribe("")
-		}
-		if err := sock.Connect(fmt.Sprintf("%s:%d", ci.Interface, s.port)); err != nil {
-			t.Fatal(err)
-		}
-		name := s.name
-		loop.Add(sock, func(frames [][]byte) { c.receive(name, frames) })
-		*s.sock = sock
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { loop.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		zctx.Term()
-	})
+	c.Start()
 	return c
-}
-
-func (c *testClient) receive(socket string, frames [][]byte) {
-	r, err := c.session.Decode(frames)
-	if err != nil {
-		c.t.Errorf("client got a bad message on %s: %v", socket, err)
-		return
-	}
-	m := got{socket: socket, idents: r.Idents}
-	m.header, _ = wire.ParseHeader(r.Header)
-	m.parent, _ = wire.ParseHeader(r.Parent)
-	json.Unmarshal(r.Metadata, &m.metadata)
-	json.Unmarshal(r.Content, &m.content)
-	c.mu.Lock()
-	c.msgs = append(c.msgs, m)
-	close(c.changed)
-	c.changed = make(chan struct{})
-	c.mu.Unlock()
 }
 
 // send sends a request to engine uuid (empty: load-balanced, on the task socket) and
 // returns its msg_id.
 func (c *testClient) send(sock *transport.Socket, target, msgType string, content, metadata any) string {
-	h := c.session.NewHeader(msgType)
 	var idents [][]byte
 	if target != "" {
 		idents = [][]byte{[]byte(target)}
 	}
-	frames, err := c.session.Serialize(&wire.Message{Idents: idents, Header: h, Metadata: metadata, Content: content})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.loop.Post(func() {
-		if err := sock.Send(frames); err != nil {
-			c.t.Errorf("send %s: %v", msgType, err)
-		}
-	})
-	return h.MsgID
+	return c.Send(sock, idents, msgType, metadata, content).MsgID
 }
 
 // execute sends an execute_request through mux.
@@ -281,29 +189,14 @@ func (c *testClient) execute(uuid, code string, silent bool) string {
 // waitFor returns the first message (in arrival order) matching pred.
 func (c *testClient) waitFor(what string, pred func(got) bool) got {
 	c.t.Helper()
-	deadline := time.After(waitLong)
-	for {
-		c.mu.Lock()
-		msgs, changed := c.msgs, c.changed
-		c.mu.Unlock()
-		for _, m := range msgs { // unlocked: pred may look at other messages
-			if pred(m) {
-				return m
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			c.t.Fatalf("timed out after %s waiting for %s; received:\n%s", waitLong, what, c.dump())
-		}
-	}
+	return c.WaitFor(waitLong, what, pred)
 }
 
 // reply waits for the reply to msgID.
 func (c *testClient) reply(msgID string) got {
 	c.t.Helper()
 	return c.waitFor("reply to "+msgID, func(m got) bool {
-		return m.socket != "iopub" && m.parent.MsgID == msgID && strings.HasSuffix(m.header.MsgType, "_reply")
+		return m.Socket != "iopub" && m.Parent.MsgID == msgID && strings.HasSuffix(m.Header.MsgType, "_reply")
 	})
 }
 
@@ -311,17 +204,15 @@ func (c *testClient) reply(msgID string) got {
 func (c *testClient) idle(msgID string) got {
 	c.t.Helper()
 	return c.waitFor("idle after "+msgID, func(m got) bool {
-		return m.socket == "iopub" && m.parent.MsgID == msgID && m.header.MsgType == "status" && m.content["execution_state"] == "idle"
+		return m.Socket == "iopub" && m.Parent.MsgID == msgID && m.Header.MsgType == "status" && m.Content["execution_state"] == "idle"
 	})
 }
 
 // iopub returns the iopub messages received so far for msgID, in order.
 func (c *testClient) iopubFor(msgID string) []got {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []got
-	for _, m := range c.msgs {
-		if m.socket == "iopub" && m.parent.MsgID == msgID {
+	for _, m := range c.Received() {
+		if m.Socket == "iopub" && m.Parent.MsgID == msgID {
 			out = append(out, m)
 		}
 	}
@@ -332,19 +223,9 @@ func (c *testClient) iopubFor(msgID string) []got {
 func (c *testClient) stream(msgID, name string) string {
 	var b strings.Builder
 	for _, m := range c.iopubFor(msgID) {
-		if m.header.MsgType == "stream" && m.content["name"] == name {
-			b.WriteString(m.content["text"].(string))
+		if m.Header.MsgType == "stream" && m.Content["name"] == name {
+			b.WriteString(m.Content["text"].(string))
 		}
-	}
-	return b.String()
-}
-
-func (c *testClient) dump() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var b strings.Builder
-	for _, m := range c.msgs {
-		b.WriteString("  " + m.String() + "\n")
 	}
 	return b.String()
 }

@@ -18,7 +18,7 @@ func TestStartupCommandAndScriptRunInWorkDirBeforeRegistering(t *testing.T) {
 	os.WriteFile(script, []byte("echo script >> order\n"), 0o644) // sourced: needs no exec bit
 	e := cl.startEngine(engine.Config{WorkDir: dir, StartupCommand: "echo command > order", StartupScript: script})
 	id := cl.client.execute(e.UUID(), "cat order; pwd", true)
-	if r := cl.client.reply(id); r.content["status"] != "ok" {
+	if r := cl.client.reply(id); r.Content["status"] != "ok" {
 		t.Fatalf("reply %v", r)
 	}
 	cl.client.idle(id)

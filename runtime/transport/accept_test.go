@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 const fdChildEnv = "TRANSPORT_TEST_FD_EXHAUSTION_CHILD"
@@ -34,7 +36,7 @@ func TestListenerSurvivesFileDescriptorExhaustion(t *testing.T) {
 	}
 	child := exec.Command(os.Args[0], "-test.run=^TestListenerSurvivesFileDescriptorExhaustion$", "-test.count=1")
 	child.Env = append(os.Environ(), fdChildEnv+"=1")
-	var stderr safeBuffer
+	var stderr testutil.LogBuffer
 	child.Stderr = &stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -113,7 +115,7 @@ func TestListenerSurvivesFileDescriptorExhaustion(t *testing.T) {
 // fdExhaustedChild binds an echoing ROUTER, fills its descriptor table, waits until an
 // accept has failed (or 5 s), frees the descriptors and echoes until stdin closes.
 func fdExhaustedChild(t *testing.T) {
-	var logged safeBuffer
+	var logged testutil.LogBuffer
 	zctx, _ := NewContext()
 	zctx.SetLogger(slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, &logged), nil)))
 	router, _ := zctx.NewSocket(Router)
@@ -150,10 +152,7 @@ func fdExhaustedChild(t *testing.T) {
 		fillers = append(fillers, f)
 	}
 	fmt.Printf("port %d\nfull\n", port)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logged.String(), "cannot accept") && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Within(5*time.Second, func() bool { return strings.Contains(logged.String(), "cannot accept") })
 	for _, f := range fillers {
 		f.Close()
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 const (
@@ -21,21 +23,22 @@ const (
 func drainCounting(t *testing.T, s *Socket, sendMarker func()) int {
 	t.Helper()
 	got := 0
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		msg, ok, _ := s.TryRecv()
-		if !ok {
-			sendMarker()
-			time.Sleep(time.Millisecond)
-			continue
+	if !testutil.Within(20*time.Second, func() bool {
+		for { // everything waiting, then a marker if it was not there
+			msg, ok, _ := s.TryRecv()
+			if !ok {
+				sendMarker()
+				return false
+			}
+			if string(msg[len(msg)-1]) == "marker" {
+				return true
+			}
+			got++
 		}
-		if string(msg[len(msg)-1]) == "marker" {
-			return got
-		}
-		got++
+	}) {
+		t.Fatalf("no marker after %d flood messages", got)
 	}
-	t.Fatalf("no marker after %d flood messages", got)
-	return 0
+	return got
 }
 
 // A PUB drops messages for a subscriber that does not read once the subscriber's queue holds

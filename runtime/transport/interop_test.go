@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // The real libzmq (through pyzmq, which the Python ipyparallel uses) is the other side of
@@ -68,15 +70,13 @@ func (p *libzmqPeer) expect(t *testing.T, want string) string {
 // recvWithin waits up to d for a message on s.
 func recvWithin(t *testing.T, s *Socket, d time.Duration) [][]byte {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if msg, ok, _ := s.TryRecv(); ok {
-			return msg
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("no message within %s", d)
-	return nil
+	var msg [][]byte
+	testutil.Eventually(t, d, "a message", func() bool {
+		var ok bool
+		msg, ok, _ = s.TryRecv()
+		return ok
+	})
+	return msg
 }
 
 func newTestSocket(t *testing.T, kind Kind) *Socket {
@@ -116,16 +116,12 @@ func TestOurRouterConnectsToLibzmqRouter(t *testing.T) {
 	if err := router.Connect("tcp://127.0.0.1:" + args[0]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for { // routable once the handshake told us the peer's identity
-		err := router.Send([][]byte{[]byte("py-router"), []byte("hi")})
-		if err == nil {
-			break
-		}
-		if err != ErrUnroutable || time.Now().After(deadline) {
-			t.Fatalf("send: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
+	var err error
+	if !testutil.Within(10*time.Second, func() bool { // routable once the handshake told us the peer's identity
+		err = router.Send([][]byte{[]byte("py-router"), []byte("hi")})
+		return err != ErrUnroutable
+	}) || err != nil {
+		t.Fatalf("send: %v", err)
 	}
 	msg := recvWithin(t, router, 10*time.Second)
 	if want := "py-router|reply|hi"; string(bytes.Join(msg, []byte("|"))) != want {

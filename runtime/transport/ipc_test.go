@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // ipc:// on both backends: ipyparallel's endpoint form "ipc://<prefix>:<n>", a unix-domain
@@ -50,16 +52,10 @@ func TestIPCRouterDealerRoundTripAndFileRemovedOnClose(t *testing.T) {
 	}
 	router.Close()
 	zctx.Term()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("socket file %s left after close", file)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "the socket file to go after close", func() bool {
+		_, err := os.Stat(file)
+		return errors.Is(err, os.ErrNotExist)
+	})
 }
 
 func TestIPCPubSub(t *testing.T) {
@@ -74,19 +70,15 @@ func TestIPCPubSub(t *testing.T) {
 	if err := sub.Connect("ipc://" + prefix + ":7"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		pub.Send([][]byte{[]byte("topic"), []byte("hello")})
-		if msg, ok, _ := sub.TryRecv(); ok {
-			if string(msg[1]) != "hello" {
-				t.Fatalf("got %q", msg)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing received over ipc")
-		}
-		time.Sleep(time.Millisecond)
+	var msg [][]byte
+	testutil.Eventually(t, 5*time.Second, "a message over ipc", func() bool {
+		pub.Send([][]byte{[]byte("topic"), []byte("hello")}) // until the subscription has arrived
+		var ok bool
+		msg, ok, _ = sub.TryRecv()
+		return ok
+	})
+	if string(msg[1]) != "hello" {
+		t.Fatalf("got %q", msg)
 	}
 }
 

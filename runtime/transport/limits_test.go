@@ -17,12 +17,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // Hundreds of peers refused at once make a handful of log lines and a count, not a line
 // each; no refusal goes uncounted.
 func TestRefusedConnectionsAreLoggedWithinARateLimit(t *testing.T) {
-	var logged safeBuffer
+	var logged testutil.LogBuffer
 	zctx, _ := NewContext()
 	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
 	zctx.refusals.interval = time.Second // 10 s in use; short here so the count comes soon
@@ -44,8 +46,7 @@ func TestRefusedConnectionsAreLoggedWithinARateLimit(t *testing.T) {
 	}
 	countRe := regexp.MustCompile(`count=(\d+)`)
 	var single, summaries, counted int
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testutil.Within(15*time.Second, func() bool {
 		single, summaries, counted = 0, 0, 0
 		for _, line := range strings.Split(logged.String(), "\n") {
 			if !strings.Contains(line, "ZeroMQ connection refused") {
@@ -59,11 +60,8 @@ func TestRefusedConnectionsAreLoggedWithinARateLimit(t *testing.T) {
 				single++
 			}
 		}
-		if single+counted >= peers || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return single+counted >= peers
+	})
 	if single+counted != peers {
 		t.Fatalf("%d refusals logged one by one and %d counted, want %d in all:\n%s", single, counted, peers, logged.String())
 	}
@@ -120,7 +118,7 @@ func TestStalledHandshakesAreClosed(t *testing.T) {
 // A frame over the socket's maximum message size closes that peer's connection only, and
 // the log names the peer; a frame of exactly the maximum passes.
 func TestOversizedFrameClosesOnlyItsConnection(t *testing.T) {
-	var logged safeBuffer
+	var logged testutil.LogBuffer
 	zctx, _ := NewContext()
 	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
 	router, _ := zctx.NewSocket(Router)
@@ -153,13 +151,9 @@ func TestOversizedFrameClosesOnlyItsConnection(t *testing.T) {
 		t.Fatalf("frame of the maximum size: got %q with %d bytes", got[0], len(got[len(got)-1]))
 	}
 	dealers["big"].Send([][]byte{make([]byte, 1001)})
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logged.String(), "exceeds the maximum message size") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no log of the oversized frame: %q", logged.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "a log of the oversized frame", func() bool {
+		return strings.Contains(logged.String(), "exceeds the maximum message size")
+	})
 	if !strings.Contains(logged.String(), "peer=127.0.0.1:") {
 		t.Errorf("the peer is not named: %q", logged.String())
 	}
@@ -191,12 +185,8 @@ func TestIdleConnectionsAreCheapBusyOnesGetTheLargeBuffer(t *testing.T) {
 		defer conn.Close()
 		conn.Write(hello)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for peerCount(router) < idle && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := peerCount(router); n < idle {
-		t.Fatalf("%d of %d idle peers attached", n, idle)
+	if !testutil.Within(10*time.Second, func() bool { return peerCount(router) >= idle }) {
+		t.Fatalf("%d of %d idle peers attached", peerCount(router), idle)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -13,7 +13,6 @@ import (
 // on the loop's sockets are written once per iteration, so a burst of replies to one peer
 // costs one system call.
 type Loop struct {
-	ctx      *Context
 	sockets  []*Socket // every socket the loop owns (closed when Run returns)
 	polled   []*Socket // those with handlers
 	handlers []Handler // handlers of polled
@@ -28,13 +27,11 @@ type Loop struct {
 	stop    bool
 }
 
-// NewLoop makes a loop on ctx.
+// NewLoop makes a loop on ctx. This backend needs nothing of ctx (libzmq's makes its
+// wake-up sockets there); the parameter keeps one API for both.
 func NewLoop(ctx *Context) (*Loop, error) {
-	return &Loop{ctx: ctx, wake: make(chan struct{}, 1)}, nil
+	return &Loop{wake: make(chan struct{}, 1)}, nil
 }
-
-// Context returns the loop's context.
-func (l *Loop) Context() *Context { return l.ctx }
 
 // Add registers s; h runs on the loop for each message s receives. A nil h only keeps the
 // socket owned by the loop (for send-only sockets). From now on, use s only on the loop.

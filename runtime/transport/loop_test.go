@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func TestLoopEchoPostTimersAndStop(t *testing.T) {
@@ -73,14 +75,7 @@ func TestLoopEchoPostTimersAndStop(t *testing.T) {
 		t.Fatalf("unexpected timer %s", s)
 	default:
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		runtime.Gosched()
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines left, %d before", n, before)
-	}
+	testutil.NoGoroutinesLeft(t, 2*time.Second, before)
 }
 
 // The controller binds its sockets before it adds them to its loop, so connections may

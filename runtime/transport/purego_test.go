@@ -11,9 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // The default build says it is the pure-Go transport.
@@ -25,7 +26,7 @@ func TestBackendIsPureGo(t *testing.T) {
 
 // A refused connection is reported through the context's logger, naming the peer.
 func TestRefusedConnectionIsLogged(t *testing.T) {
-	var logged safeBuffer
+	var logged testutil.LogBuffer
 	zctx, _ := NewContext()
 	zctx.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
 	router, _ := zctx.NewSocket(Router)
@@ -40,33 +41,12 @@ func TestRefusedConnectionIsLogged(t *testing.T) {
 	conn.Write(g)
 	io.ReadAll(conn) // until we are hung up on
 	conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logged.String(), "only NULL is supported") {
-		if time.Now().After(deadline) {
-			t.Fatalf("log: %q", logged.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "a log of the refused CURVE greeting", func() bool {
+		return strings.Contains(logged.String(), "only NULL is supported")
+	})
 	if !strings.Contains(logged.String(), "peer=127.0.0.1:") {
 		t.Errorf("the peer is not named: %q", logged.String())
 	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // At the receive high-water mark the socket stops reading the connection (TCP pushes back
@@ -86,11 +66,9 @@ func TestRecvHWMStopsReadingAndLosesNothing(t *testing.T) {
 		defer router.mu.Unlock()
 		return len(router.inbox) - router.head
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for inbox() < 10 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // a reader that did not stop would add more meanwhile
+	testutil.Within(5*time.Second, func() bool { return inbox() >= 10 })
+	// Absence check: a reader that did not stop at the mark would add more in this window.
+	time.Sleep(50 * time.Millisecond)
 	if got := inbox(); got != 10 {
 		t.Fatalf("%d messages queued unread, want the high-water mark, 10", got)
 	}

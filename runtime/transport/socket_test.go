@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func connectedPair(t *testing.T) (router, dealer *Socket, port int) {
@@ -87,28 +89,22 @@ func TestDealerReconnectsToRestartedPeer(t *testing.T) {
 	router.Close()
 
 	again := newTestSocket(t, Router)
-	deadline := time.Now().Add(5 * time.Second)
-	for { // the old listener's port is free again once its goroutines are done
-		if _, err := again.Bind("tcp", "127.0.0.1", port); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var err error
+	if !testutil.Within(5*time.Second, func() bool { // the old listener's port is free again once its goroutines are done
+		_, err = again.Bind("tcp", "127.0.0.1", port)
+		return err == nil
+	}) {
+		t.Fatal(err)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		dealer.Send([][]byte{[]byte("two")})
-		if msg, ok, _ := again.TryRecv(); ok {
-			if string(msg[1]) != "two" {
-				t.Fatalf("got %q", msg)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no message through the new peer")
-		}
-		time.Sleep(20 * time.Millisecond)
+	var msg [][]byte
+	testutil.Eventually(t, 10*time.Second, "a message through the new peer", func() bool {
+		dealer.Send([][]byte{[]byte("two")}) // until the dealer has reconnected
+		var ok bool
+		msg, ok, _ = again.TryRecv()
+		return ok
+	})
+	if string(msg[1]) != "two" {
+		t.Fatalf("got %q", msg)
 	}
 }
 
@@ -118,20 +114,16 @@ func TestPubSendsOnlySubscribedTopics(t *testing.T) {
 	sub := newTestSocket(t, Sub)
 	sub.Subscribe("engine.1.")
 	sub.Connect(fmt.Sprintf("tcp://127.0.0.1:%d", port))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		pub.Send([][]byte{[]byte("engine.2.stream"), []byte("no")})
+	var msg [][]byte
+	testutil.Eventually(t, 5*time.Second, "a message on the subscribed topic", func() bool {
+		pub.Send([][]byte{[]byte("engine.2.stream"), []byte("no")}) // until the subscription has arrived
 		pub.Send([][]byte{[]byte("engine.1.stream"), []byte("yes")})
-		if msg, ok, _ := sub.TryRecv(); ok {
-			if string(msg[1]) != "yes" {
-				t.Fatalf("got %q", msg)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing received")
-		}
-		time.Sleep(time.Millisecond)
+		var ok bool
+		msg, ok, _ = sub.TryRecv()
+		return ok
+	})
+	if string(msg[1]) != "yes" {
+		t.Fatalf("got %q", msg)
 	}
 	for range 100 { // what follows is filtered too
 		pub.Send([][]byte{[]byte("engine.2.stream"), []byte("no")})

@@ -10,11 +10,10 @@ import (
 
 // Timer is a pending call scheduled with After.
 type Timer struct {
-	at    time.Time
-	f     func()
-	id    uint64
-	index int
-	dead  bool
+	at   time.Time
+	f    func()
+	id   uint64
+	dead bool
 }
 
 // Stop cancels the timer. Call it on the loop.
@@ -59,6 +58,6 @@ func (h timerHeap) Less(i, j int) bool {
 	}
 	return h[i].at.Before(h[j].at)
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *timerHeap) Push(x any)   { t := x.(*Timer); t.index = len(*h); *h = append(*h, t) }
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*Timer)) }
 func (h *timerHeap) Pop() any     { old := *h; t := old[len(old)-1]; *h = old[:len(old)-1]; return t }

@@ -42,9 +42,6 @@ func NewLoop(ctx *Context) (*Loop, error) {
 	return &Loop{ctx: ctx, poller: zmq.NewPoller()}, nil
 }
 
-// Context returns the loop's context.
-func (l *Loop) Context() *Context { return l.ctx }
-
 // Add registers s; h runs on the loop for each message s receives. A nil h only keeps the
 // socket owned by the loop (for send-only sockets). From now on, use s only on the loop.
 func (l *Loop) Add(s *Socket, h Handler) {
