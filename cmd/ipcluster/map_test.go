@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // readJournal reads a map journal, one entry per line.
@@ -162,20 +164,19 @@ func TestMapInterruptLeavesNoProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for running := 0; running < 2*2; {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("commands did not start:\n%s", log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-		running = 0
+	commandsRunning := func() bool {
+		running := 0
 		for _, p := range processesMentioning("sleep\x00" + marker) {
 			if !strings.HasPrefix(p, strconv.Itoa(cmd.Process.Pid)+":") {
 				running++
 			}
 		}
+		return running >= 2*2
+	}
+	if !testutil.WithinEvery(time.Minute, 50*time.Millisecond, commandsRunning) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("commands did not start:\n%s", log.String())
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
@@ -194,20 +195,8 @@ func TestMapInterruptLeavesNoProcess(t *testing.T) {
 			t.Errorf("journal entry %+v is not marked interrupted", en)
 		}
 	}
-	mapWaitFor(t, 10*time.Second, "the commands to end", func() bool { return len(processesMentioning(marker)) == 0 })
+	testutil.Eventually(t, 10*time.Second, "the commands to end", func() bool { return len(processesMentioning(marker)) == 0 })
 	e.mustIPCluster("stop")
-}
-
-// mapWaitFor polls cond until it holds, failing after d.
-func mapWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // map on a Go and a Python engine: the same command, the same output, {%} the engine

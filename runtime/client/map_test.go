@@ -12,6 +12,8 @@ import (
 
 	"ipcluster/runtime/client"
 	"ipcluster/runtime/client/clienttest"
+
+	"ipcluster/internal/testutil"
 )
 
 // The expanded command, run by /bin/sh, gets each input as one argument, unchanged,
@@ -96,11 +98,10 @@ func TestMapOnGoEngines(t *testing.T) {
 	stopCtx, cancel := context.WithCancelCause(ctx)
 	var stopped []client.MapResult
 	go func() {
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if qs, err := c.QueueStatus(ctx, nil); err == nil && qs.Engines[0].Tasks+qs.Engines[1].Tasks >= 2 {
-				break
-			}
-		}
+		testutil.Within(time.Minute, func() bool {
+			qs, err := c.QueueStatus(ctx, nil)
+			return err == nil && qs.Engines[0].Tasks+qs.Engines[1].Tasks >= 2
+		})
 		cancel(errors.New("enough"))
 	}()
 	begin := time.Now()
