@@ -63,6 +63,9 @@ type Config struct {
 	// the command left if this engine is killed outright; cmd/ipengine passes itself.
 	GuardProgram string
 
+	// SSHSettings (--ssh, --sshkey) tunnel every connection to the controller (tunnel.go).
+	SSHSettings
+
 	Logger *slog.Logger
 }
 
@@ -164,10 +167,6 @@ func New(cfg Config) (*Engine, error) {
 	e.enc = newEncoder(session)
 	e.log = cfg.Logger.With("uuid", cfg.UUID)
 	e.id.Store(-1)
-	if cfg.Info.SSH != "" {
-		e.log.Warn("the connection info names an ssh server; this engine does not tunnel and connects directly",
-			"ssh", cfg.Info.SSH)
-	}
 	return e, nil
 }
 
@@ -187,6 +186,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.runStartup(ctx); err != nil {
 		return err
 	}
+	closeTunnel, err := e.openTunnel(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeTunnel()
 	zctx, err := transport.NewContext()
 	if err != nil {
 		return err
