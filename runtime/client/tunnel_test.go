@@ -56,7 +56,9 @@ func TestTunnelledEngines(t *testing.T) {
 		engineInfo.SSH != sshd.Alias || !strings.HasPrefix(engineInfo.Interface, "tcp://127.0.0.1") {
 		t.Fatalf("engine file: ssh %q interface %q, %v", engineInfo.SSH, engineInfo.Interface, err)
 	}
-	if _, err := cl.StartEngines(clienttest.Go, 2); err != nil {
+	// 5 heartbeat checks of 1 s (ping + 0.5 s): the engines leave 5 s after the sshd is gone.
+	engines, err := cl.StartEngines(clienttest.Go, 2, "--max-heartbeat-misses=5")
+	if err != nil {
 		t.Fatal(err)
 	}
 	// This client runs beside the controller: as in ipyparallel, it ignores the file's ssh.
@@ -91,7 +93,7 @@ func TestTunnelledEngines(t *testing.T) {
 	before := len(sshd.Log())
 	sshd.Restart(t)
 	restarted := time.Now()
-	err := clienttest.WaitUntil(ctx, 200*time.Millisecond, "commands to run again after the sshd restart", func() (bool, error) {
+	err = clienttest.WaitUntil(ctx, 200*time.Millisecond, "commands to run again after the sshd restart", func() (bool, error) {
 		if err := cl.CheckAlive(); err != nil {
 			return false, err
 		}
@@ -141,6 +143,26 @@ func TestTunnelledEngines(t *testing.T) {
 	}
 	if n := strings.Count(sshd.Log()[before:], "Accepted publickey"); n != 1 {
 		t.Errorf("the client with SSHServer made %d SSH logins, want 1", n)
+	}
+	explicit.Close()
+
+	// The sshd stays away: the engines leave after their heartbeat bound, saying that the
+	// controller address they lost is a tunnel through it.
+	sshd.Kill()
+	killed := time.Now()
+	if err := clienttest.WaitUntil(ctx, 100*time.Millisecond, "the engines to leave", func() (bool, error) {
+		return engines[0].Exited() && engines[1].Exited(), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(killed); took > 15*time.Second {
+		t.Errorf("the engines left %s after the sshd died, want about 5 s", took)
+	}
+	t.Logf("engines left %s after the sshd died; engine 0: %s", time.Since(killed).Round(time.Millisecond), engines[0].Tail(1))
+	for _, e := range engines {
+		if tail := e.Tail(3); !strings.Contains(tail, "no heartbeat") || !strings.Contains(tail, "ssh tunnel through "+sshd.Alias) {
+			t.Errorf("engine's last words do not name the lost heartbeat and the tunnel:\n%s", tail)
+		}
 	}
 }
 

@@ -182,7 +182,7 @@ func (e *Engine) ID() int { return int(e.id.Load()) }
 // (ErrControllerGone), the controller says it no longer knows the engine (ErrUnregistered),
 // registration fails (ErrRegistration), or, before anything else, the
 // startup command or script fails (ErrStartup). No command outlives Run.
-func (e *Engine) Run(ctx context.Context) error {
+func (e *Engine) Run(ctx context.Context) (err error) {
 	if err := e.runStartup(ctx); err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer closeTunnel()
+	defer func() { err = closeTunnel(err) }()
 	zctx, err := transport.NewContext()
 	if err != nil {
 		return err

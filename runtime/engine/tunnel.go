@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,7 +37,8 @@ func (e *Engine) sshServer() string {
 }
 
 // openTunnel, when the engine tunnels, connects to the SSH server and replaces every
-// controller endpoint with a local forward of it; the returned function closes the tunnel.
+// controller endpoint with a local forward of it. The returned function closes the tunnel
+// and adds to Run's error where the forwarded addresses it names really lead.
 //
 // The far end of each forward is the address the engine would dial without a tunnel, but
 // dialled by the SSH server: the controller's interface from the connection file or, for a
@@ -50,10 +52,10 @@ func (e *Engine) sshServer() string {
 // the SSH connection drops, the next redial dials it again (see remote.Tunnel). If the
 // server stays away, the heartbeat check ends the engine (ErrControllerGone) after
 // max_heartbeat_misses checks, as for any lost controller.
-func (e *Engine) openTunnel(ctx context.Context) (func(), error) {
+func (e *Engine) openTunnel(ctx context.Context) (func(error) error, error) {
 	server := e.sshServer()
 	if server == "" {
-		return func() {}, nil
+		return func(err error) error { return err }, nil
 	}
 	var opts remote.Options
 	if e.cfg.SSHKey != "" {
@@ -67,6 +69,7 @@ func (e *Engine) openTunnel(ctx context.Context) (func(), error) {
 	for i := range e.ends.broadcast {
 		urls = append(urls, &e.ends.broadcast[i])
 	}
+	farRegistration := e.ends.registration
 	for _, u := range urls {
 		far := *u
 		if *u, err = tun.ForwardURL(ctx, far); err != nil {
@@ -74,6 +77,12 @@ func (e *Engine) openTunnel(ctx context.Context) (func(), error) {
 			return nil, fmt.Errorf("tunnel to the controller: %w", err)
 		}
 	}
-	e.log.Info("tunnelling to the controller through ssh", "ssh", server, "registration", e.ends.registration)
-	return func() { tun.Close() }, nil
+	e.log.Info("tunnelling to the controller through ssh", "ssh", server, "registration", farRegistration, "local", e.ends.registration)
+	return func(err error) error {
+		tun.Close()
+		if errors.Is(err, ErrRegistration) || errors.Is(err, ErrControllerGone) {
+			err = fmt.Errorf("%w (%s is an ssh tunnel through %s to %s)", err, e.ends.registration, server, farRegistration)
+		}
+		return err
+	}, nil
 }
