@@ -53,12 +53,13 @@ test-race:
 
 # The transport's suite (sockets, loop, interop with pyzmq, bad peers) on the libzmq backend;
 # test-go runs it on the pure-Go one. Then CurveZMQ, which only this backend has: the
-# controller with pyzmq CURVE clients, and the libzmq binaries (Go engines and client).
+# controller with pyzmq CURVE clients, and the libzmq binaries (Go engines and client); and the
+# Go engines and client tunnelling through SSH on this backend.
 test-go-libzmq:
 	CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 ./runtime/transport
 	@mkdir -p $(BIN_LIBZMQ)
 	$(LIBZMQ) -o $(BIN_LIBZMQ)/ ./cmd/...
-	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run Curve ./runtime/controller ./runtime/client
+	IPCLUSTER_BIN=$(BIN_LIBZMQ) CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run 'Curve|Tunnel' ./runtime/controller ./runtime/client
 	CGO_ENABLED=1 $(GO) test -tags libzmq -count=1 -run TestStalledClientAndSubscriberLeaveMemoryBounded ./cmd/ipcontroller
 
 # Compatibility with the real Python ipyparallel 7.1 Client and engines, against our binaries.

@@ -24,7 +24,10 @@ func pxCommand() *cli.Command {
 			"in a subprocess, with the same output and errors (each engine is asked which kind it is).",
 		Flags: append(profileFlags(),
 			&cli.StringFlag{Name: "targets", Usage: "engine ids, e.g. 0,2 (default: all)"},
-			&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "give up after this long (default: wait)"}),
+			&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "give up after this long (default: wait)"},
+			&cli.StringFlag{Name: "ssh", Usage: "tunnel to the controller through this ssh server ([user@]host[:port] or an ~/.ssh/config alias; " +
+				"default: the client file's ssh when the controller is on another machine)"},
+			&cli.StringFlag{Name: "sshkey", Usage: "private key file for the ssh tunnel (tried after ssh-agent's keys)"}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return fmt.Errorf("no command: ipcluster px -- hostname")
@@ -40,7 +43,8 @@ func pxCommand() *cli.Command {
 				ctx, cancel = context.WithTimeout(ctx, d)
 				defer cancel()
 			}
-			cl, err := client.Connect(ctx, client.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), ConnectTimeout: 10 * time.Second})
+			cl, err := client.Connect(ctx, client.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), ConnectTimeout: 10 * time.Second,
+				SSHServer: c.String("ssh"), SSHKey: c.String("sshkey")})
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,10 @@ IPP_CLUSTER_ID set. Output streams back while the command runs; a non-zero exit 
 A startup_command (-c) and startup_script (-s) run once in the work directory before the engine
 registers; if one fails, the engine exits with its output.
 
+With --ssh=[user@]host[:port] (or the connection file's "ssh", which ipcontroller --enginessh
+writes) every connection to the controller goes through one SSH connection to that server
+(~/.ssh/config, ssh-agent and identity files, known_hosts, ProxyJump), dialled again if it drops.
+
 It stops on shutdown requests, SIGINT/SIGTERM (stopping the running command), or when the
 controller's heartbeats stop. If it is killed outright (SIGKILL), a small guard process it started
 with the first command stops what that command left running.

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"ipcluster/profiles"
+	"ipcluster/remote"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire"
 )
@@ -33,6 +34,9 @@ type Client struct {
 	loop    *transport.Loop
 
 	query, mux, task, control, bcast, iopub, notify *transport.Socket
+
+	tunnel *remote.Tunnel // when tunnelling through ssh (tunnel.go)
+	urls   map[int]string // controller port -> local forward, when tunnelling
 
 	engines engineTable
 
@@ -72,7 +76,11 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	c.enc = newEncoder(c.session)
+	if err := c.openTunnel(ctx); err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
 	if err := c.open(); err != nil {
+		c.closeTunnel()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	loopCtx, stop := context.WithCancel(context.Background())
@@ -150,7 +158,7 @@ func (c *Client) open() (err error) {
 				return fmt.Errorf("subscribe: %w", err)
 			}
 		}
-		if err := s.Connect(endpoint(&c.info, ch.port)); err != nil {
+		if err := s.Connect(c.url(ch.port)); err != nil {
 			return err
 		}
 		*ch.sock = s
@@ -166,6 +174,7 @@ func (c *Client) run(ctx context.Context) {
 	if termErr := c.zctx.Term(); err == nil {
 		err = termErr
 	}
+	c.closeTunnel()
 	c.runErr = err
 	close(c.done)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipcluster/profiles"
+	"ipcluster/remote"
 	"ipcluster/runtime/transport"
 )
 
@@ -45,6 +46,15 @@ type Options struct {
 	// code on iopub, which costs throughput, so it is off by default (as in ipyparallel's
 	// view.execute).
 	ExecuteResults bool
+
+	// SSHServer tunnels every connection to the controller through this SSH server
+	// ([user@]host[:port] or an ssh_config alias), like ipyparallel's Client(sshserver=...).
+	// When empty, the connection file's "ssh" is used unless the controller runs on this
+	// machine (see sshServer). SSHKey is a private key to offer first; SSH says how to reach
+	// the server (ssh_config file, known_hosts, ...).
+	SSHServer string
+	SSHKey    string
+	SSH       remote.Options
 
 	Logger *slog.Logger // dropped and unexpected messages are logged at debug level
 }

@@ -65,6 +65,9 @@ type Config struct {
 	// the command left if this engine is killed outright; cmd/ipengine passes itself.
 	GuardProgram string
 
+	// SSHSettings (--ssh, --sshkey) tunnel every connection to the controller (tunnel.go).
+	SSHSettings
+
 	Logger *slog.Logger
 }
 
@@ -166,10 +169,6 @@ func New(cfg Config) (*Engine, error) {
 	e.enc = newEncoder(session)
 	e.log = cfg.Logger.With("uuid", cfg.UUID)
 	e.id.Store(-1)
-	if cfg.Info.SSH != "" {
-		e.log.Warn("the connection info names an ssh server; this engine does not tunnel and connects directly",
-			"ssh", cfg.Info.SSH)
-	}
 	return e, nil
 }
 
@@ -185,10 +184,15 @@ func (e *Engine) ID() int { return int(e.id.Load()) }
 // (ErrControllerGone), the controller says it no longer knows the engine (ErrUnregistered),
 // registration fails (ErrRegistration), or, before anything else, the
 // startup command or script fails (ErrStartup). No command outlives Run.
-func (e *Engine) Run(ctx context.Context) error {
+func (e *Engine) Run(ctx context.Context) (err error) {
 	if err := e.runStartup(ctx); err != nil {
 		return err
 	}
+	closeTunnel, err := e.openTunnel(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = closeTunnel(err) }()
 	zctx, err := transport.NewContext()
 	if err != nil {
 		return err

@@ -47,6 +47,7 @@ type compatSettings struct {
 	MPIRegDelay     float64 `config:"mpi_registration_delay" class:"IPEngine" help:"accepted for compatibility (ignored)"`
 	InitScript      string  `config:"init_script" class:"MPI" help:"accepted for compatibility (Python code; ignored by this shell engine)"`
 	CopyConfigFiles bool    `config:"copy_config_files" class:"BaseIPythonApplication" help:"accepted for compatibility (ignored)"`
+	Paramiko        bool    `config:"paramiko" class:"IPEngine" help:"accepted for compatibility (ignored: tunnels always use the built-in ssh client)"`
 }
 
 // Aliases are ipyparallel's ipengine command-line options and the traits they set, with
@@ -57,6 +58,8 @@ var Aliases = []profiles.Alias{
 	{Name: "wait-for-url-file", Trait: "IPEngine.wait_for_url_file", Value: "SECONDS"},
 	{Name: "timeout", Trait: "IPEngine.timeout", Value: "SECONDS"},
 	{Name: "location", Trait: "IPEngine.location", Value: "HOST"},
+	{Name: "ssh", Trait: "IPEngine.sshserver", Value: "[USER@]HOST[:PORT]"},
+	{Name: "sshkey", Trait: "IPEngine.sshkey", Value: "FILE"},
 	{Name: "id", Trait: "IPEngine.id", Value: "N"},
 	{Name: "mpi", Trait: "MPI.use", Optional: true, Value: "NAME",
 		Set:  []profiles.Trait{{Class: "IPEngine", Name: "use_mpi", Value: "True"}},
