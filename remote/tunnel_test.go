@@ -11,6 +11,8 @@ import (
 
 	"ipcluster/internal/sshtest"
 	"ipcluster/remote"
+
+	"ipcluster/internal/testutil"
 )
 
 // echoServer answers every line with the same line, upper-cased, until the test ends.
@@ -82,16 +84,12 @@ func TestTunnelForwardsAndSurvivesRestart(t *testing.T) {
 	// The server drops every connection: the next local connection dials SSH again.
 	before := len(p.Log())
 	p.Restart(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := roundTrip(local, "two")
-		if err == nil && got == "TWO" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no round trip within 10 s of the sshd restart: %q, %v", got, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var got string
+	if !testutil.WithinEvery(10*time.Second, 100*time.Millisecond, func() bool {
+		got, err = roundTrip(local, "two")
+		return err == nil && got == "TWO"
+	}) {
+		t.Fatalf("no round trip within 10 s of the sshd restart: %q, %v", got, err)
 	}
 	if n := strings.Count(p.Log()[before:], "Accepted publickey"); n != 1 {
 		t.Errorf("the restarted sshd accepted %d logins, want 1 (one SSH connection for every channel)", n)
