@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"syscall"
 
+	"ipcluster/internal/fdlimit"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/transport"
@@ -44,6 +46,7 @@ func run(argv []string) int {
 		return 2
 	}
 	defer logClose()
+	raiseOpenFiles(cfg.Logger)
 	c, err := controller.New(cfg)
 	if err != nil {
 		// One line on stderr, which is what ipcluster shows; a log file gets it as well.
@@ -67,6 +70,23 @@ func run(argv []string) int {
 		return 1
 	}
 	return 0
+}
+
+// raiseOpenFiles lifts the open-file limit to the hard one (each engine holds eight
+// connections) and says how many engines fit; a hard limit that leaves room for fewer than
+// wantEngines is a warning that says what to raise.
+func raiseOpenFiles(log *slog.Logger) {
+	const wantEngines = 1000
+	l, err := fdlimit.Raise()
+	if err != nil {
+		log.Warn("cannot raise the open-file limit; engines beyond it cannot connect", "err", err, "room_for_engines", l.Engines())
+		return
+	}
+	if err := l.Check(wantEngines, "the controller"); err != nil {
+		log.Warn("open-file limit too low for a large cluster", "err", err)
+		return
+	}
+	log.Info("open-file limit", "soft", l.Soft, "hard", l.Hard, "room_for_engines", l.Engines())
 }
 
 func usage() string {
