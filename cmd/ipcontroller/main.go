@@ -65,6 +65,15 @@ func run(argv []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	// IPCONTROLLER_MEMPROFILE=file writes a pprof heap profile on exit.
+	if path := os.Getenv("IPCONTROLLER_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if err := c.Run(ctx); err != nil {
 		cfg.Logger.Error("stopped with an error", "err", err)
 		return 1
