@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	controllers := fs.String("controllers", "go,python", "with --table: controllers to measure (go, python)")
 	runs := fs.Int("runs", 1, "with --table: runs per controller and size; the table shows medians")
 	verbose := fs.Bool("v", false, "log the engines' warnings")
+	cpuProfile := fs.String("cpuprofile", "", "write this process's (the swarm's) CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +66,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	limit, err := fdlimit.Raise()
 	if err != nil {
 		return err
