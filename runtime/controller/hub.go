@@ -38,6 +38,7 @@ type hub struct {
 	allCompleted stringSet
 	unassigned   *orderedSet // tasks not yet placed on an engine
 	lastJoin     time.Time   // when the last connection_reply went out (see joining.go)
+	stateDirty   bool        // the engine table changed since it was last written
 }
 
 func newHub(c *Controller) *hub {
@@ -142,7 +143,7 @@ func (h *hub) completeRegistration(uuid string) bool {
 	e := &engineEntry{id: p.id, uuid: uuid, queue: newOrderedSet(), tasks: newOrderedSet()}
 	h.engines[e.id] = e
 	h.byUUID[uuid] = e
-	h.saveEngineState()
+	h.engineStateChanged()
 	h.notifyRegistration(e)
 	h.c.tasks.addEngine(uuid)
 	h.c.log.Info("engine registered", "id", e.id, "uuid", uuid)
@@ -170,7 +171,7 @@ func (h *hub) unregisterEngine(id int, why string) {
 	if why != whyHeartbeatLost {
 		h.c.hearts.departed(e.uuid)
 	}
-	h.saveEngineState()
+	h.engineStateChanged()
 	h.c.reply(h.c.notifier, nil, "unregistration_notification", nil, nil, map[string]any{"id": id, "uuid": e.uuid}, nil)
 	h.c.log.Info("engine unregistered", "id", id, "uuid", e.uuid, "why", why)
 	h.c.tasks.removeEngine(e.uuid)
@@ -196,6 +197,28 @@ func (h *hub) failStranded(e *engineEntry) {
 			r.ResultBuffers, r.resultBufsSet = nil, true
 			r.Completed, r.EngineUUID = now, e.uuid
 		})
+	}
+}
+
+// engineStateDelay gathers the engine table's changes into one write: rewriting the whole
+// table at each registration made a storm of N engines cost N writes of up to N entries.
+const engineStateDelay = 100 * time.Millisecond
+
+// engineStateChanged writes the engine table within engineStateDelay.
+func (h *hub) engineStateChanged() {
+	if h.stateDirty {
+		return
+	}
+	h.stateDirty = true
+	h.c.loop.After(engineStateDelay, h.flushEngineState)
+}
+
+// flushEngineState writes the engine table if it changed; the controller calls it once
+// more when its loop has stopped.
+func (h *hub) flushEngineState() {
+	if h.stateDirty {
+		h.stateDirty = false
+		h.saveEngineState()
 	}
 }
 
