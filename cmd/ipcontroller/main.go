@@ -46,7 +46,7 @@ func run(argv []string) int {
 		return 2
 	}
 	defer logClose()
-	raiseOpenFiles(cfg.Logger)
+	reportLimit := raiseOpenFiles()
 	c, err := controller.New(cfg)
 	if err != nil {
 		// One line on stderr, which is what ipcluster shows; a log file gets it as well.
@@ -56,6 +56,7 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 1
 	}
+	reportLimit(cfg.Logger) // after New: a bind error stays the one line on stderr
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGABRT)
 	defer stop()
 	// For performance work: IPCONTROLLER_CPUPROFILE=file writes a pprof CPU profile on exit.
@@ -82,20 +83,21 @@ func run(argv []string) int {
 }
 
 // raiseOpenFiles lifts the open-file limit to the hard one (each engine holds eight
-// connections) and says how many engines fit; a hard limit that leaves room for fewer than
-// wantEngines is a warning that says what to raise.
-func raiseOpenFiles(log *slog.Logger) {
+// connections) before any socket exists, and returns what reports it: how many engines
+// fit, and a warning saying what to raise when fewer than wantEngines do.
+func raiseOpenFiles() func(*slog.Logger) {
 	const wantEngines = 1000
 	l, err := fdlimit.Raise()
-	if err != nil {
-		log.Warn("cannot raise the open-file limit; engines beyond it cannot connect", "err", err, "room_for_engines", l.Engines())
-		return
+	return func(log *slog.Logger) {
+		switch {
+		case err != nil:
+			log.Warn("cannot raise the open-file limit; engines beyond it cannot connect", "err", err, "room_for_engines", l.Engines())
+		case l.Check(wantEngines, "the controller") != nil:
+			log.Warn("open-file limit too low for a large cluster", "err", l.Check(wantEngines, "the controller"))
+		default:
+			log.Info("open-file limit", "soft", l.Soft, "hard", l.Hard, "room_for_engines", l.Engines())
+		}
 	}
-	if err := l.Check(wantEngines, "the controller"); err != nil {
-		log.Warn("open-file limit too low for a large cluster", "err", err)
-		return
-	}
-	log.Info("open-file limit", "soft", l.Soft, "hard", l.Hard, "room_for_engines", l.Engines())
 }
 
 func usage() string {
