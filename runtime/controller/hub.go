@@ -39,6 +39,8 @@ type hub struct {
 	unassigned   *orderedSet // tasks not yet placed on an engine
 	lastJoin     time.Time   // when the last connection_reply went out (see joining.go)
 	stateDirty   bool        // the engine table changed since it was last written
+	stateWritten time.Time   // when it was last written
+	stateTimer   bool        // a write is scheduled
 }
 
 func newHub(c *Controller) *hub {
@@ -200,17 +202,29 @@ func (h *hub) failStranded(e *engineEntry) {
 	}
 }
 
-// engineStateDelay gathers the engine table's changes into one write: rewriting the whole
-// table at each registration made a storm of N engines cost N writes of up to N entries.
+// engineStateDelay gathers the engine table's changes in a burst into one write: rewriting
+// the whole table at each registration made a storm of N engines cost N writes of up to N
+// entries. A change after a quiet spell is written at once (a controller killed right after
+// an engine registered still leaves it in the table for --restore); within a burst, the
+// table is at most this much behind.
 const engineStateDelay = 100 * time.Millisecond
 
-// engineStateChanged writes the engine table within engineStateDelay.
+// engineStateChanged writes the engine table now, or within engineStateDelay if it was
+// written less than that ago.
 func (h *hub) engineStateChanged() {
-	if h.stateDirty {
+	h.stateDirty = true
+	if h.stateTimer {
 		return
 	}
-	h.stateDirty = true
-	h.c.loop.After(engineStateDelay, h.flushEngineState)
+	if wait := engineStateDelay - time.Since(h.stateWritten); wait > 0 {
+		h.stateTimer = true
+		h.c.loop.After(wait, func() {
+			h.stateTimer = false
+			h.flushEngineState()
+		})
+		return
+	}
+	h.flushEngineState()
 }
 
 // flushEngineState writes the engine table if it changed; the controller calls it once
@@ -218,6 +232,7 @@ func (h *hub) engineStateChanged() {
 func (h *hub) flushEngineState() {
 	if h.stateDirty {
 		h.stateDirty = false
+		h.stateWritten = time.Now()
 		h.saveEngineState()
 	}
 }
