@@ -105,6 +105,8 @@ bench: deps build
 	@echo "== transport: pure-Go ZMTP (make build)"
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
 	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
+	@echo "== engine swarm: N engines in one process storm each controller (5000 and 10000 need a higher open-file limit than 20000)"
+	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/swarm --table 100,1000,2000,5000,10000 --runs 3 --tasks 100000
 	@$(MAKE) --no-print-directory bench-libzmq
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py

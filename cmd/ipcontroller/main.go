@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"syscall"
 
+	"ipcluster/internal/fdlimit"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/transport"
@@ -44,6 +46,7 @@ func run(argv []string) int {
 		return 2
 	}
 	defer logClose()
+	reportLimit := raiseOpenFiles()
 	c, err := controller.New(cfg)
 	if err != nil {
 		// One line on stderr, which is what ipcluster shows; a log file gets it as well.
@@ -53,6 +56,7 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "ipcontroller: %v\n", err)
 		return 1
 	}
+	reportLimit(cfg.Logger) // after New: a bind error stays the one line on stderr
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGABRT)
 	defer stop()
 	// For performance work: IPCONTROLLER_CPUPROFILE=file writes a pprof CPU profile on exit.
@@ -62,11 +66,38 @@ func run(argv []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	// IPCONTROLLER_MEMPROFILE=file writes a pprof heap profile on exit.
+	if path := os.Getenv("IPCONTROLLER_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if err := c.Run(ctx); err != nil {
 		cfg.Logger.Error("stopped with an error", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// raiseOpenFiles lifts the open-file limit to the hard one (each engine holds eight
+// connections) before any socket exists, and returns what reports it: how many engines
+// fit, and a warning saying what to raise when fewer than wantEngines do.
+func raiseOpenFiles() func(*slog.Logger) {
+	const wantEngines = 1000
+	l, err := fdlimit.Raise()
+	return func(log *slog.Logger) {
+		switch {
+		case err != nil:
+			log.Warn("cannot raise the open-file limit; engines beyond it cannot connect", "err", err, "room_for_engines", l.Engines())
+		case l.Check(wantEngines, "the controller") != nil:
+			log.Warn("open-file limit too low for a large cluster", "err", l.Check(wantEngines, "the controller"))
+		default:
+			log.Info("open-file limit", "soft", l.Soft, "hard", l.Hard, "room_for_engines", l.Engines())
+		}
+	}
 }
 
 func usage() string {

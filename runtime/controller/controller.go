@@ -124,6 +124,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.log.Info("controller ready", "client_file", c.ClientFile(), "engine_file", c.EngineFile(),
 		"pid_file", c.PIDFile(), "scheme", c.cfg.Scheme, "transport", transport.Backend())
 	err := c.loop.Run(ctx)
+	c.hub.flushEngineState() // a change the loop had not yet written
 	c.loop = nil
 	c.dask.shutdown() // never leave a scheduler behind, however the controller stops
 	if !c.keepFiles {

@@ -15,6 +15,20 @@ const whyHeartbeatLost = "heartbeat lost"
 // usable within milliseconds of registering.
 const fastPingInterval = 20 * time.Millisecond
 
+// fastEchoBudget bounds the echoes per second that fast pings cost: every connected engine
+// answers every ping, registered or not, so during a registration storm of thousands of
+// engines pinging every 20 ms would make the controller and the engines answer pings
+// (hundreds of thousands a second) instead of registering. With more hearts the fast pings
+// slow down (1000 engines: every 100 ms; 10,000: every second), never below the period.
+const fastEchoBudget = 10000
+
+// fastPingEvery is the fast ping interval with n hearts connected.
+func (m *heartMonitor) fastPingEvery() time.Duration {
+	n := len(m.hearts) + len(m.expecting)
+	d := max(fastPingInterval, time.Duration(n)*time.Second/fastEchoBudget)
+	return min(d, m.c.cfg.Ping)
+}
+
 // heartMonitor pings every engine each period on hb_ping and counts the echoes arriving on
 // hb_pong; an engine that misses more than MaxMisses beats in a row is unregistered.
 type heartMonitor struct {
@@ -23,7 +37,7 @@ type heartMonitor struct {
 	responses stringSet      // hearts that answered since the last beat
 	misses    map[string]int // consecutive missed beats
 	expecting stringSet      // pending registrations waiting for a first echo
-	payloads  []string       // recent ping payloads an echo may carry
+	payloads  []sentPing     // recent pings, whose payload an echo may carry
 	fastTimer bool
 	unknown   map[string]int // hearts this controller does not know: notices sent to each
 }
@@ -35,6 +49,12 @@ const (
 	maxUnknownLogged  = 4096
 	maxUnknownNotices = 5
 )
+
+// sentPing is a ping's payload and when it was sent.
+type sentPing struct {
+	payload string
+	at      time.Time
+}
 
 func newHeartMonitor(c *Controller) *heartMonitor {
 	return &heartMonitor{c: c, hearts: stringSet{}, responses: stringSet{}, misses: map[string]int{}, expecting: stringSet{}, unknown: map[string]int{}}
@@ -74,10 +94,16 @@ func (m *heartMonitor) beat() {
 
 func (m *heartMonitor) ping() {
 	payload := strconv.FormatFloat(m.c.lifetime(), 'f', 6, 64)
-	m.payloads = append(m.payloads, payload)
-	if len(m.payloads) > 8 {
-		m.payloads = m.payloads[len(m.payloads)-8:]
+	now := time.Now()
+	m.payloads = append(m.payloads, sentPing{payload, now})
+	// An echo counts if it answers one of the last 8 pings, or any ping of the last period:
+	// fast pings during a registration storm come many to a period, and a busy engine's
+	// echo of one of them must still complete its registration.
+	drop := 0
+	for drop < len(m.payloads)-8 && now.Sub(m.payloads[drop].at) > m.c.cfg.Ping {
+		drop++
 	}
+	m.payloads = append(m.payloads[:0], m.payloads[drop:]...)
 	m.c.send(m.c.hbPing, [][]byte{[]byte(payload)})
 }
 
@@ -96,7 +122,7 @@ func (m *heartMonitor) fastPing() {
 		return
 	}
 	m.ping()
-	m.c.loop.After(fastPingInterval, m.fastPing)
+	m.c.loop.After(m.fastPingEvery(), m.fastPing)
 }
 
 // forget stops tracking a heart.
@@ -116,7 +142,7 @@ func (m *heartMonitor) onPong(frames [][]byte) {
 	uuid, payload := string(frames[0]), string(frames[1])
 	recent := false
 	for _, p := range m.payloads {
-		if p == payload {
+		if p.payload == payload {
 			recent = true
 			break
 		}

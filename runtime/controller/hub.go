@@ -38,6 +38,9 @@ type hub struct {
 	allCompleted stringSet
 	unassigned   *orderedSet // tasks not yet placed on an engine
 	lastJoin     time.Time   // when the last connection_reply went out (see joining.go)
+	stateDirty   bool        // the engine table changed since it was last written
+	stateWritten time.Time   // when it was last written
+	stateTimer   bool        // a write is scheduled
 }
 
 func newHub(c *Controller) *hub {
@@ -142,7 +145,7 @@ func (h *hub) completeRegistration(uuid string) bool {
 	e := &engineEntry{id: p.id, uuid: uuid, queue: newOrderedSet(), tasks: newOrderedSet()}
 	h.engines[e.id] = e
 	h.byUUID[uuid] = e
-	h.saveEngineState()
+	h.engineStateChanged()
 	h.notifyRegistration(e)
 	h.c.tasks.addEngine(uuid)
 	h.c.log.Info("engine registered", "id", e.id, "uuid", uuid)
@@ -170,7 +173,7 @@ func (h *hub) unregisterEngine(id int, why string) {
 	if why != whyHeartbeatLost {
 		h.c.hearts.departed(e.uuid)
 	}
-	h.saveEngineState()
+	h.engineStateChanged()
 	h.c.reply(h.c.notifier, nil, "unregistration_notification", nil, nil, map[string]any{"id": id, "uuid": e.uuid}, nil)
 	h.c.log.Info("engine unregistered", "id", id, "uuid", e.uuid, "why", why)
 	h.c.tasks.removeEngine(e.uuid)
@@ -196,6 +199,41 @@ func (h *hub) failStranded(e *engineEntry) {
 			r.ResultBuffers, r.resultBufsSet = nil, true
 			r.Completed, r.EngineUUID = now, e.uuid
 		})
+	}
+}
+
+// engineStateDelay gathers the engine table's changes in a burst into one write: rewriting
+// the whole table at each registration made a storm of N engines cost N writes of up to N
+// entries. A change after a quiet spell is written at once (a controller killed right after
+// an engine registered still leaves it in the table for --restore); within a burst, the
+// table is at most this much behind.
+const engineStateDelay = 100 * time.Millisecond
+
+// engineStateChanged writes the engine table now, or within engineStateDelay if it was
+// written less than that ago.
+func (h *hub) engineStateChanged() {
+	h.stateDirty = true
+	if h.stateTimer {
+		return
+	}
+	if wait := engineStateDelay - time.Since(h.stateWritten); wait > 0 {
+		h.stateTimer = true
+		h.c.loop.After(wait, func() {
+			h.stateTimer = false
+			h.flushEngineState()
+		})
+		return
+	}
+	h.flushEngineState()
+}
+
+// flushEngineState writes the engine table if it changed; the controller calls it once
+// more when its loop has stopped.
+func (h *hub) flushEngineState() {
+	if h.stateDirty {
+		h.stateDirty = false
+		h.stateWritten = time.Now()
+		h.saveEngineState()
 	}
 }
 

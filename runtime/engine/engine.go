@@ -64,6 +64,9 @@ type Config struct {
 	// GuardProgram, when set, is started (with GuardEnv=1) at the first command to stop what
 	// the command left if this engine is killed outright; cmd/ipengine passes itself.
 	GuardProgram string
+	// Executor, when set, answers execute_requests in this process instead of running the
+	// code with Shell (see Executor); the engine swarm benchmark sets it.
+	Executor Executor
 
 	// SSHSettings (--ssh, --sshkey) tunnel every connection to the controller (tunnel.go).
 	SSHSettings

@@ -114,6 +114,10 @@ func (e *Engine) execute(req *request) bool {
 		e.replyExecute(req, nil)
 		return false
 	}
+	if e.cfg.Executor != nil {
+		e.executeInProcess(req, code)
+		return false
+	}
 	j, err := e.startJob(req, code)
 	if err != nil {
 		e.log.Error("cannot start command", "err", err)

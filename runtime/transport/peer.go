@@ -17,11 +17,15 @@ import (
 )
 
 // A connection reads through a small buffer until its peer sends in bursts (a message
-// boundary with more bytes already read), then through a large one, which saves read calls:
-// idle connections, which may be thousands, cost a few kB each instead of 64.
+// boundary with more bytes already read, burstsToGrow times), then through a large one,
+// which saves read calls: idle connections, which may be thousands, cost a few kB each
+// instead of 64. One burst is not enough: in a registration storm nearly every engine's
+// heartbeat connection sees two echoes queued once, and 64 kB for each of 10,000 engines
+// would be most of the controller's memory.
 const (
 	readBufferSmall = 4 << 10
 	readBufferLarge = 64 << 10
+	burstsToGrow    = 32
 )
 
 // maxHandshakeFrame bounds the READY command: its metadata is a few properties.
@@ -54,6 +58,7 @@ type peer struct {
 
 	done     chan struct{}
 	doneOnce sync.Once
+	bursts   int // reads that ended with more bytes buffered (reader goroutine only)
 }
 
 // handshake exchanges greetings and READY commands on a new connection.
@@ -143,7 +148,9 @@ func (p *peer) run() {
 				return
 			}
 			if p.r.Buffered() > 0 && p.r.Size() < readBufferLarge {
-				p.growReadBuffer()
+				if p.bursts++; p.bursts >= burstsToGrow {
+					p.growReadBuffer()
+				}
 			}
 		}
 	}

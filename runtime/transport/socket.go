@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -260,8 +261,11 @@ func (s *Socket) accept(ln net.Listener) {
 				return
 			}
 			if failures == 0 {
-				s.ctx.warn("ZeroMQ listener cannot accept connections; retrying", "socket", socketTypeNames[s.kind],
-					"address", ln.Addr().String(), "err", err)
+				args := []any{"socket", socketTypeNames[s.kind], "address", ln.Addr().String(), "err", err}
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					args = append(args, "hint", "out of file descriptors: raise the open-file limit (ulimit -Hn and -n); each engine holds 8 connections to its controller")
+				}
+				s.ctx.warn("ZeroMQ listener cannot accept connections; retrying", args...)
 			}
 			failures++
 			delay = min(max(2*delay, acceptRetryMin), acceptRetryMax)
