@@ -1,16 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 // The controller starts with its soft open-file limit raised to the hard one (8 connections
@@ -28,7 +28,7 @@ func TestControllerRaisesTheOpenFileLimit(t *testing.T) {
 	// a shell lowers the soft limit, as a login's default 1024 would be, and runs the controller
 	cmd := exec.Command("/bin/sh", "-c", `ulimit -Sn 512 && exec "$0" "$@"`, os.Args[0], "--profile-dir="+profile, "--ip=127.0.0.1")
 	cmd.Env = append(os.Environ(), "IPCONTROLLER_TEST_MAIN=1", "IPYTHONDIR="+dir, "IPP_SESSION_KEY=", "IPP_PROFILE_DIR=", "IPP_CLUSTER_ID=")
-	var stderr lockedBuffer
+	var stderr testutil.LogBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -38,15 +38,11 @@ func TestControllerRaisesTheOpenFileLimit(t *testing.T) {
 		cmd.Wait()
 	}()
 	engineFile := filepath.Join(profile, "security", "ipcontroller-engine.json")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(engineFile); err == nil && strings.Contains(stderr.String(), "open-file limit") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("controller not ready within 20 s; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testutil.Within(20*time.Second, func() bool {
+		_, err := os.Stat(engineFile)
+		return err == nil && strings.Contains(stderr.String(), "open-file limit")
+	}) {
+		t.Fatalf("controller not ready within 20 s; stderr:\n%s", stderr.String())
 	}
 	limits, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/limits")
 	if err != nil {
@@ -64,22 +60,4 @@ func TestControllerRaisesTheOpenFileLimit(t *testing.T) {
 	if !strings.Contains(stderr.String(), "room_for_engines=") {
 		t.Errorf("the log does not say how many engines fit:\n%s", stderr.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that a process writes while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -25,7 +25,7 @@ func TestExecutorAnswersWithoutAShell(t *testing.T) {
 	}), Shell: engine.ShellCommand{"/nonexistent/shell"}})
 	c := cl.client
 	id := c.execute(e.UUID(), "work", false)
-	if r := c.reply(id); r.content["status"] != "ok" || r.content["execution_count"] != 1.0 {
+	if r := c.reply(id); r.Content["status"] != "ok" || r.Content["execution_count"] != 1.0 {
 		t.Fatalf("reply %v", r)
 	}
 	c.idle(id)
@@ -34,7 +34,7 @@ func TestExecutorAnswersWithoutAShell(t *testing.T) {
 	}
 	var types []string
 	for _, m := range c.iopubFor(id) {
-		types = append(types, m.header.MsgType)
+		types = append(types, m.Header.MsgType)
 	}
 	if strings.Join(types, ",") != "status,execute_input,stream,status" {
 		t.Errorf("iopub sequence %v: want busy, execute_input, stream, idle", types)
@@ -42,7 +42,7 @@ func TestExecutorAnswersWithoutAShell(t *testing.T) {
 
 	id = c.execute(e.UUID(), "fail", true)
 	r := c.reply(id)
-	if r.content["status"] != "error" || r.content["ename"] != engine.CommandErrorName || r.content["exit_code"] != 2.0 {
+	if r.Content["status"] != "error" || r.Content["ename"] != engine.CommandErrorName || r.Content["exit_code"] != 2.0 {
 		t.Fatalf("reply %v", r)
 	}
 	c.idle(id)
