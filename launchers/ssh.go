@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/profiles"
 	"ipcluster/remote"
 )
@@ -319,7 +320,7 @@ func (l *sshLauncher) Start(ctx context.Context, req Request) (*Handle, error) {
 		}
 		if req.Role == Controller {
 			for _, f := range d.Fetch { // stale files of an earlier run would be fetched as this one's
-				c.Run(ctx, "rm -f "+remote.Quote(f.From), nil)
+				c.Run(ctx, "rm -f "+shellquote.Quote(f.From), nil)
 			}
 		}
 		procs := h.Processes[p.first : p.first+p.n]
