@@ -95,8 +95,11 @@ type batchJob struct {
 
 func (b *batch) Name() string { return b.row.Name }
 
-// Row is the scheduler the launcher drives.
-func (b *batch) Row() Scheduler { return b.row }
+// Close closes the connection to the login host, if one was opened.
+func (b *batch) Close() error {
+	b.runners.Close()
+	return nil
+}
 
 func (b *batch) options(role Role) (BatchOptions, error) {
 	if b.fixed != nil {
@@ -289,20 +292,16 @@ func (b *batch) Stop(ctx context.Context, h *Handle) error {
 // shows a cancelled job COMPLETING for a moment), so that Stop leaves nothing in the queue.
 func (b *batch) waitEnded(ctx context.Context, h *Handle) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return Wait(ctx, 200*time.Millisecond, func() (bool, error) {
 		st, err := b.Status(ctx, h)
 		if err != nil || st.Phase == Done || st.Phase == Failed {
-			return nil
+			return true, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s job %s still %s 30s after it was cancelled", b.row.Title, strings.Join(h.JobIDs, ","), st.Phase)
+			return false, fmt.Errorf("%s job %s still %s 30s after it was cancelled", b.row.Title, strings.Join(h.JobIDs, ","), st.Phase)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		return false, nil
+	})
 }
 
 // Signal sends sig to the job's processes, where the scheduler can (errors.ErrUnsupported

@@ -217,6 +217,17 @@ func (l *sshLauncher) pool(c remote.Options) *remote.Pool {
 	return p
 }
 
+// Close closes the launcher's SSH connections (a later call dials again).
+func (l *sshLauncher) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key, p := range l.pools {
+		p.Close()
+		delete(l.pools, key)
+	}
+	return nil
+}
+
 // setup is what Start does for a request, decided before connecting anywhere: the hosts and
 // their command lines, the files to send to each and the files to fetch back.
 type setup struct {
