@@ -52,7 +52,7 @@ func (b *batch) statusArgv(job batchJob, ids []string) []string {
 			argv = append(argv, a)
 		}
 	}
-	if !hasIDs && b.row.Parse != "sge" {
+	if !hasIDs && !b.row.StatusListsAll {
 		argv = append(argv, ids...)
 	}
 	return b.withScheduler(argv, job)
@@ -163,16 +163,14 @@ func (b *batch) query(ctx context.Context, job batchJob, ids []string) ([]jobLin
 		}
 		return nil, nil
 	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[numericID(id)] = true
+	}
 	var lines []jobLine
-	if parse := statusParsers[b.row.Parse]; parse != nil {
-		want := map[string]bool{}
-		for _, id := range ids {
-			want[numericID(id)] = true
-		}
-		for _, l := range parse(b.row, out) {
-			if want[numericID(l.ID)] {
-				lines = append(lines, l)
-			}
+	for _, l := range b.row.Parse(b.row, out) {
+		if want[numericID(l.ID)] {
+			lines = append(lines, l)
 		}
 	}
 	return lines, nil
@@ -288,7 +286,7 @@ func (b *batch) exitCodes(ctx context.Context, r Runner, job batchJob) map[strin
 // the accounting does not tell, e.g. not written yet) and sets exits["sched"] to the exit
 // status of the record that gave it.
 func (b *batch) accounting(ctx context.Context, r Runner, job batchJob, ids []string, exits map[string]*int) string {
-	parse := accountingParsers[b.row.AccountingParse]
+	parse := b.row.AccountingParse
 	if len(b.row.Accounting) == 0 || parse == nil {
 		return ""
 	}
