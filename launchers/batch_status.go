@@ -96,7 +96,11 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 			st.Running++
 			for _, hst := range strings.FieldsFunc(l.Hosts, func(r rune) bool { return r == ',' || r == ' ' || r == '+' }) {
 				if hst != "" && hst != "-" && hst != "(null)" && hst != "undefined" {
-					hosts[strings.Split(hst, "/")[0]] = true
+					hst = strings.Split(hst, "/")[0] // PBS: node/cpu
+					if i := strings.LastIndexByte(hst, '@'); i >= 0 {
+						hst = hst[i+1:] // HTCondor: slot1@node
+					}
+					hosts[hst] = true
 				}
 			}
 		case Pending:
