@@ -89,10 +89,3 @@ func (f *File) controllerRunning(ctx context.Context, ls *launcherSet) (bool, er
 	st, err := l.Status(ctx, f.Controller.State)
 	return err == nil && (st.Phase == launchers.Running || st.Phase == launchers.Pending), err
 }
-
-// ControllerRunning reports whether the controller a file records still runs.
-func ControllerRunning(ctx context.Context, f *File, reg *launchers.Registry) (bool, error) {
-	ls := newLauncherSet(reg, nil)
-	defer ls.close()
-	return f.controllerRunning(ctx, ls)
-}

@@ -133,12 +133,6 @@ func Default(name, role string, d Data) (string, error) {
 	return execute(t.Lookup(name+"."+role+".tmpl"), d)
 }
 
-// Has reports whether an embedded template exists.
-func Has(name, role string) bool {
-	_, err := files.Open("files/" + name + "." + role + ".tmpl")
-	return err == nil
-}
-
 // IsLegacy reports whether a user template is in ipyparallel's "{n}" form rather than
 // text/template's "{{.N}}".
 func IsLegacy(text string) bool {
