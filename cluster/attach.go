@@ -37,12 +37,14 @@ func Attach(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	opts.setDefaults()
-	if running, _ := f.controllerRunning(ctx, opts.Launchers); !running {
+	c := &Cluster{opts: opts, ls: newLauncherSet(opts.Launchers, opts.Settings), file: f, engines: map[string]launchers.Launcher{}}
+	if running, _ := c.ControllerRunning(ctx); !running {
+		c.Close()
 		return nil, fmt.Errorf("%w: the controller of %s is not running", ErrNotRunning, f.Path())
 	}
-	c := &Cluster{opts: opts, file: f, engines: map[string]launchers.Launcher{}}
 	if f.Controller != nil && f.Controller.State != nil {
-		if c.controller, err = opts.Launchers.New(f.Controller.State.Launcher, opts.Settings); err != nil {
+		if c.controller, err = c.ls.get(f.Controller.State.Launcher); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}

@@ -24,6 +24,8 @@ func Clean(ctx context.Context, profileDir string, force bool, reg *launchers.Re
 		return err
 	}
 	defer unlock()
+	ls := newLauncherSet(reg, nil)
+	defer ls.close()
 	paths, err := Files(profileDir)
 	if err != nil {
 		return err
@@ -37,7 +39,7 @@ func Clean(ctx context.Context, profileDir string, force bool, reg *launchers.Re
 			unreadable = append(unreadable, p)
 			continue
 		}
-		running, _ := f.controllerRunning(ctx, reg)
+		running, _ := f.controllerRunning(ctx, ls)
 		if running && !force {
 			return fmt.Errorf("cluster %q in %s is running: stop it first, or use --force", f.Cluster.ClusterID, profileDir)
 		}
@@ -47,7 +49,7 @@ func Clean(ctx context.Context, profileDir string, force bool, reg *launchers.Re
 				keep[profiles.ConnectionFile(f.Cluster.ProfileDir, f.Cluster.ClusterID, role)] = true
 			}
 		}
-		if err := stopFile(ctx, f, reg); err != nil {
+		if err := stopFile(ctx, f, ls); err != nil {
 			return err
 		}
 	}

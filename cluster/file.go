@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"ipcluster/launchers"
 	"ipcluster/profiles"
@@ -91,11 +90,6 @@ func Files(profileDir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(profiles.Dir(profileDir).Security(), "cluster-*.json"))
 	sort.Strings(paths)
 	return paths, err
-}
-
-// IDFromPath returns the cluster id encoded in a cluster file name.
-func IDFromPath(path string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "cluster-"), ".json")
 }
 
 // Profiles lists the profile directories under an IPython directory.

@@ -45,8 +45,10 @@ func OrphanJobs(ctx context.Context, reg *launchers.Registry, profileDirs []stri
 	var out []Orphan
 	var errs []error
 	seen := map[string]bool{}
+	ls := newLauncherSet(reg, nil)
+	defer ls.close()
 	for _, name := range reg.Names() {
-		l, err := reg.New(name, nil)
+		l, err := ls.get(name)
 		if err != nil {
 			continue
 		}
@@ -111,8 +113,10 @@ func CancelOrphans(ctx context.Context, reg *launchers.Registry, orphans []Orpha
 		byLauncher[o.Launcher] = append(byLauncher[o.Launcher], o.ID)
 	}
 	var errs []error
+	ls := newLauncherSet(reg, nil)
+	defer ls.close()
 	for _, name := range order {
-		l, err := reg.New(name, nil)
+		l, err := ls.get(name)
 		if err != nil {
 			errs = append(errs, err)
 			continue

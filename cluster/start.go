@@ -23,6 +23,7 @@ var (
 type Cluster struct {
 	opts       Options
 	file       *File
+	ls         *launcherSet // the launchers it started with, kept to watch and stop them
 	controller launchers.Launcher
 	engines    map[string]launchers.Launcher // by set id
 	sized      bool                          // n was not given: a launcher that knows its size (SSH engines dict) decides
@@ -61,7 +62,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}
 	if err == nil {
-		if running, _ := old.controllerRunning(ctx, opts.Launchers); running {
+		prev := newLauncherSet(opts.Launchers, nil)
+		defer prev.close()
+		if running, _ := old.controllerRunning(ctx, prev); running {
 			if old.Cluster.ExternalController {
 				return nil, fmt.Errorf("%w: %s has engines beside a controller ipcluster did not start (add engines with `ipcluster engines`, "+
 					"or stop them with `ipcluster stop` and the controller yourself)", ErrAlreadyRunning, path)
@@ -69,10 +72,10 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 			return nil, fmt.Errorf("%w: %s (stop it with `ipcluster stop`)", ErrAlreadyRunning, path)
 		}
 		opts.Log.Warn("removing the file of a cluster that is no longer running", "file", path)
-		stopFile(ctx, old, opts.Launchers)
+		stopFile(ctx, old, prev)
 	}
 	removeConnectionFiles(opts.ProfileDir, opts.ClusterID) // stale ones would be mistaken for the new controller's
-	c = &Cluster{opts: opts, sized: sized, engines: map[string]launchers.Launcher{}, file: &File{
+	c = &Cluster{opts: opts, ls: newLauncherSet(opts.Launchers, opts.Settings), sized: sized, engines: map[string]launchers.Launcher{}, file: &File{
 		path: path,
 		Cluster: Settings{ClusterID: opts.ClusterID, ProfileDir: opts.ProfileDir, N: opts.N, ControllerArgs: nonNil(opts.ControllerArgs),
 			ControllerIP: opts.ControllerIP, ControllerLocation: opts.ControllerLocation, Delay: opts.Delay, Class: "ipcluster-go", PID: os.Getpid()},
@@ -144,7 +147,7 @@ func (c *Cluster) engineCommand() []string {
 }
 
 func (c *Cluster) startController(ctx context.Context) error {
-	l, err := c.opts.Launchers.New(c.opts.ControllerLauncher, c.opts.Settings)
+	l, err := c.ls.get(c.opts.ControllerLauncher)
 	if err != nil {
 		return err
 	}
@@ -167,10 +170,10 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 	files := []string{profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "client"),
 		profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine")}
 	fetcher, remote := c.controller.(launchers.Fetcher)
-	for {
+	return launchers.Wait(ctx, 25*time.Millisecond, func() (bool, error) {
 		if remote { // a controller on another host: copy its files back first
 			if err := fetcher.FetchFiles(ctx, h); err != nil {
-				return fmt.Errorf("fetch the controller's connection files: %w", err)
+				return false, fmt.Errorf("fetch the controller's connection files: %w", err)
 			}
 		}
 		ready := true
@@ -182,27 +185,23 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 		}
 		st, err := c.controller.Status(ctx, h)
 		if err != nil {
-			return err
+			return false, err
 		}
 		c.opts.Progress(Progress{Step: "controller", Controller: st, ControllerJobs: h.JobIDs, Requested: c.opts.N})
 		if st.Phase == launchers.Pending {
 			deadline = time.Now().Add(c.opts.ControllerTimeout) // time in the queue does not count
 		}
 		if ready && st.Phase == launchers.Running {
-			return nil
+			return true, nil
 		}
 		if st.Phase == launchers.Done || st.Phase == launchers.Failed {
-			return fmt.Errorf("the controller stopped before writing its connection files: %s\n%s", reason(st), controllerHint(reason(st)))
+			return false, fmt.Errorf("the controller stopped before writing its connection files: %s\n%s", reason(st), controllerHint(reason(st)))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller wrote no connection files within %v (waited for %s)%s", c.opts.ControllerTimeout, files[0], lastOutput(h))
+			return false, fmt.Errorf("the controller wrote no connection files within %v (waited for %s)%s", c.opts.ControllerTimeout, files[0], lastOutput(h))
 		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
+		return false, nil
+	})
 }
 
 // controllerHint says where the settings behind a controller's start failure live.
@@ -240,7 +239,7 @@ func reason(st launchers.State) string {
 
 // AddEngines starts an engine set of n engines and waits for them to register.
 func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
-	l, err := c.opts.Launchers.New(c.opts.EngineLauncher, c.opts.Settings)
+	l, err := c.ls.get(c.opts.EngineLauncher)
 	if err != nil {
 		return "", err
 	}
@@ -307,11 +306,11 @@ func (c *Cluster) dropSet(ctx context.Context, setID string, l launchers.Launche
 func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launchers.Launcher, h *launchers.Handle, want int) error {
 	deadline := time.Now().Add(c.opts.EngineTimeout)
 	last := Progress{Registered: -1}
-	for {
+	return launchers.Wait(ctx, 25*time.Millisecond, func() (bool, error) {
 		registered := len(cl.IDs())
 		st, err := l.Status(ctx, h)
 		if err != nil {
-			return err
+			return false, err
 		}
 		p := Progress{Step: "engines", Engines: st, EngineJobs: h.JobIDs, Registered: registered, Requested: want}
 		if registered >= want {
@@ -322,32 +321,28 @@ func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launc
 			last = p
 		}
 		if registered >= want {
-			return nil
+			return true, nil
 		}
 		if st.Phase == launchers.Failed || st.Phase == launchers.Done {
-			return fmt.Errorf("engines stopped before registering (%d of %d registered): %s\nhint: the engines look for the controller through %s; "+
+			return false, fmt.Errorf("engines stopped before registering (%d of %d registered): %s\nhint: the engines look for the controller through %s; "+
 				"if they run on other hosts, start the cluster with --ip='*'", registered, want, reason(st),
 				profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine"))
 		}
 		if c.controller != nil {
 			if cst, err := c.controller.Status(ctx, c.file.Controller.State); err == nil && cst.Phase != launchers.Running {
-				return fmt.Errorf("the controller stopped while engines were registering: %s", reason(cst))
+				return false, fmt.Errorf("the controller stopped while engines were registering: %s", reason(cst))
 			}
 		} else if closed(cl.Done()) { // a controller ipcluster did not start announced its shutdown
-			return fmt.Errorf("the controller stopped while engines were registering (it was not started by ipcluster)")
+			return false, fmt.Errorf("the controller stopped while engines were registering (it was not started by ipcluster)")
 		}
 		if st.Phase == launchers.Pending {
 			deadline = time.Now().Add(c.opts.EngineTimeout) // time in the queue does not count
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d engines registered within %v (engine launcher state: %s %s)", registered, want, c.opts.EngineTimeout, st.Phase, st.Reason)
+			return false, fmt.Errorf("only %d of %d engines registered within %v (engine launcher state: %s %s)", registered, want, c.opts.EngineTimeout, st.Phase, st.Reason)
 		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
+		return false, nil
+	})
 }
 
 func closed(ch <-chan struct{}) bool {

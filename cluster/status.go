@@ -35,6 +35,8 @@ func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 	st := Status{ProfileDir: f.Cluster.ProfileDir, ClusterID: f.Cluster.ClusterID, File: f.Path(),
 		Launcher: f.Engines.Class, Controller: "none", Sets: map[string]string{}, PIDs: []int{}, JobIDs: []string{},
 		Jobs: []launchers.JobState{}, Kinds: map[string]string{}}
+	ls := newLauncherSet(reg, nil)
+	defer ls.close()
 	for id, k := range f.Engines.Kinds {
 		st.Kinds[id] = k
 	}
@@ -43,7 +45,7 @@ func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 		st.PIDs = append(st.PIDs, pids(h)...)
 		st.Hosts = append(st.Hosts, hosts(h)...)
 		st.JobIDs = append(st.JobIDs, h.JobIDs...)
-		if l, err := reg.New(h.Launcher, nil); err == nil {
+		if l, err := ls.get(h.Launcher); err == nil {
 			if s, err := l.Status(ctx, h); err == nil {
 				st.Controller = describe(s)
 			}
@@ -61,7 +63,7 @@ func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 		st.PIDs = append(st.PIDs, pids(h)...)
 		st.Hosts = append(st.Hosts, hosts(h)...)
 		st.JobIDs = append(st.JobIDs, h.JobIDs...)
-		if l, err := reg.New(h.Launcher, nil); err == nil {
+		if l, err := ls.get(h.Launcher); err == nil {
 			if s, err := l.Status(ctx, h); err == nil {
 				st.Sets[id] = describe(s)
 			}

@@ -20,18 +20,31 @@ func Load(profileDir, clusterID string, reg *launchers.Registry) (*File, error) 
 
 // Stop stops the engines, then the controller, and removes the cluster file.
 func (c *Cluster) Stop(ctx context.Context) error {
-	return stopFile(ctx, c.file, c.opts.Launchers)
+	err := stopFile(ctx, c.file, c.ls)
+	return errors.Join(err, c.Close())
+}
+
+// Close releases what the cluster's launchers hold (their SSH connections) and leaves the
+// cluster running: for a command that is done with a cluster it does not stop.
+func (c *Cluster) Close() error { return c.ls.close() }
+
+// ControllerRunning reports whether the cluster's controller still runs, asking the launcher
+// that started it (no new connection per call).
+func (c *Cluster) ControllerRunning(ctx context.Context) (bool, error) {
+	return c.file.controllerRunning(ctx, c.ls)
 }
 
 // StopFile stops what a cluster file records (from any process).
 func StopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
-	return stopFile(ctx, f, reg)
+	ls := newLauncherSet(reg, nil)
+	defer ls.close()
+	return stopFile(ctx, f, ls)
 }
 
-func stopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
+func stopFile(ctx context.Context, f *File, ls *launcherSet) error {
 	var errs []error
 	for id, h := range f.Engines.Sets {
-		l, err := reg.New(h.Launcher, nil)
+		l, err := ls.get(h.Launcher)
 		if err == nil {
 			err = l.Stop(ctx, h)
 		}
@@ -40,7 +53,7 @@ func stopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
 		}
 	}
 	if f.Controller != nil && f.Controller.State != nil {
-		l, err := reg.New(f.Controller.State.Launcher, nil)
+		l, err := ls.get(f.Controller.State.Launcher)
 		if err == nil {
 			err = l.Stop(ctx, f.Controller.State)
 		}
@@ -62,22 +75,17 @@ func stopFile(ctx context.Context, f *File, reg *launchers.Registry) error {
 }
 
 // controllerRunning reports whether the file's controller still runs.
-func (f *File) controllerRunning(ctx context.Context, reg *launchers.Registry) (bool, error) {
+func (f *File) controllerRunning(ctx context.Context, ls *launcherSet) (bool, error) {
 	if f.Cluster.ExternalController {
 		return externalControllerUp(ctx, f), nil
 	}
 	if f.Controller == nil || f.Controller.State == nil {
 		return false, nil
 	}
-	l, err := reg.New(f.Controller.State.Launcher, nil)
+	l, err := ls.get(f.Controller.State.Launcher)
 	if err != nil {
 		return false, err
 	}
 	st, err := l.Status(ctx, f.Controller.State)
 	return err == nil && (st.Phase == launchers.Running || st.Phase == launchers.Pending), err
-}
-
-// ControllerRunning reports whether the controller a file records still runs.
-func ControllerRunning(ctx context.Context, f *File, reg *launchers.Registry) (bool, error) {
-	return f.controllerRunning(ctx, reg)
 }

@@ -21,37 +21,15 @@ func batchEntries() []Entry {
 	return out
 }
 
-// classPrefix is ipyparallel's class-name stem of each scheduler.
-var classPrefix = map[string]string{"slurm": "Slurm", "pbs": "PBS", "pbspro": "PBSPro", "sge": "SGE", "lsf": "LSF",
-	"htcondor": "HTCondor", "winhpc": "WindowsHPC"}
-
 func batchEntry(row Scheduler) Entry {
-	p := classPrefix[row.Name]
-	engines := []string{p + "EngineSetLauncher", p + "Launcher"}
-	controller := []string{p + "ControllerLauncher", p + "Launcher"}
-	switch row.Name {
-	case "pbspro": // PBS Pro settings fall back to the PBS ones
-		engines = append(engines, "PBSEngineSetLauncher", "PBSLauncher")
-		controller = append(controller, "PBSControllerLauncher", "PBSLauncher")
-	case "sge": // ipyparallel's SGELauncher subclasses PBSLauncher
-		engines = append(engines, "PBSLauncher")
-		controller = append(controller, "PBSLauncher")
-	}
+	p := row.Class
+	engines := append([]string{p + "EngineSetLauncher", p + "Launcher"}, row.ParentEngineClasses...)
+	controller := append([]string{p + "ControllerLauncher", p + "Launcher"}, row.ParentControllerClasses...)
 	// The rest of ipyparallel's method resolution order, e.g. SlurmEngineSetLauncher(SlurmLauncher,
 	// BatchEngineSetLauncher) reads BatchEngineSetLauncher before BatchSystemLauncher.
 	engines = append(engines, "BatchEngineSetLauncher", "BatchSystemLauncher", "EngineLauncher", "BaseLauncher")
 	controller = append(controller, "BatchControllerLauncher", "BatchSystemLauncher", "ControllerLauncher", "BaseLauncher")
-	aliases := []string{p + "EngineSetLauncher", p + "ControllerLauncher", p + "Launcher"}
-	switch row.Name {
-	case "pbspro":
-		aliases = append(aliases, "pbs-pro", "openpbs")
-	case "pbs":
-		aliases = append(aliases, "torque")
-	case "winhpc":
-		aliases = append(aliases, "WindowsHPCEngineSetLauncher", "hpc", "windowshpc")
-	case "htcondor":
-		aliases = append(aliases, "condor")
-	}
+	aliases := append([]string{p + "EngineSetLauncher", p + "ControllerLauncher", p + "Launcher"}, row.Aliases...)
 	return Entry{
 		Name: row.Name, Aliases: aliases, EngineClasses: engines, ControllerClasses: controller,
 		OptionsClass: p + "Launcher",
@@ -95,8 +73,11 @@ type batchJob struct {
 
 func (b *batch) Name() string { return b.row.Name }
 
-// Row is the scheduler the launcher drives.
-func (b *batch) Row() Scheduler { return b.row }
+// Close closes the connection to the login host, if one was opened.
+func (b *batch) Close() error {
+	b.runners.Close()
+	return nil
+}
 
 func (b *batch) options(role Role) (BatchOptions, error) {
 	if b.fixed != nil {
@@ -255,8 +236,8 @@ func decodeJob(h *Handle) (batchJob, error) {
 }
 
 func (b *batch) withScheduler(argv []string, job batchJob) []string {
-	if b.row.Name == "winhpc" && job.Scheduler2 != "" {
-		return append(argv, "/scheduler:"+job.Scheduler2)
+	if b.row.SchedulerArg != "" && job.Scheduler2 != "" {
+		return append(argv, b.row.SchedulerArg+job.Scheduler2)
 	}
 	return argv
 }
@@ -289,20 +270,16 @@ func (b *batch) Stop(ctx context.Context, h *Handle) error {
 // shows a cancelled job COMPLETING for a moment), so that Stop leaves nothing in the queue.
 func (b *batch) waitEnded(ctx context.Context, h *Handle) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return Wait(ctx, 200*time.Millisecond, func() (bool, error) {
 		st, err := b.Status(ctx, h)
 		if err != nil || st.Phase == Done || st.Phase == Failed {
-			return nil
+			return true, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s job %s still %s 30s after it was cancelled", b.row.Title, strings.Join(h.JobIDs, ","), st.Phase)
+			return false, fmt.Errorf("%s job %s still %s 30s after it was cancelled", b.row.Title, strings.Join(h.JobIDs, ","), st.Phase)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		return false, nil
+	})
 }
 
 // Signal sends sig to the job's processes, where the scheduler can (errors.ErrUnsupported

@@ -99,13 +99,9 @@ func (b *batch) ListJobs(ctx context.Context) ([]JobState, error) {
 	if len(row.ListFields) > 0 {
 		row.Fields = row.ListFields
 	}
-	parse := statusParsers[row.Parse]
-	if parse == nil {
-		return nil, nil
-	}
 	seen := map[string]bool{}
 	var jobs []JobState
-	for _, l := range parse(row, out) {
+	for _, l := range row.Parse(row, out) {
 		name := l.Name
 		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") { // LSF array element
 			name = name[:i]

@@ -5,14 +5,6 @@ import (
 	"strings"
 )
 
-// statusParsers read the output of the rows' status commands.
-var statusParsers = map[string]func(row Scheduler, out string) []jobLine{
-	"delimited": parseDelimited,
-	"sge":       parseSGE,
-	"pbs":       parsePBS,
-	"winhpc":    parseWinHPC,
-}
-
 func parseDelimited(row Scheduler, out string) []jobLine {
 	var lines []jobLine
 	for _, line := range strings.Split(out, "\n") {
@@ -129,14 +121,10 @@ func parseWinHPC(_ Scheduler, out string) []jobLine {
 	return []jobLine{l}
 }
 
-// accountingParsers read the output of the rows' accounting commands into one record (field
-// name -> value) per job or array element. Every record has "index" (the element, as in the
-// exit files) and "exit" (its exit status) when the output tells them.
-var accountingParsers = map[string]func(out string) []map[string]string{
-	"qacct": parseQacct,
-}
-
-// parseQacct reads `qacct -j <id>`: records separated by "=====" lines, "key   value" lines.
+// parseQacct reads `qacct -j <id>` into one record (field name -> value) per job or array
+// element, as a row's AccountingParse: records separated by "=====" lines, "key   value"
+// lines. Every record has "index" (the element, as in the exit files) and "exit" (its exit
+// status) when the output tells them.
 // It adds "over": the time limits requested in "category" (-l h_rt=..,h_cpu=..) that the job
 // used up (ru_wallclock, cpu), to tell a time limit from a memory limit (qacct names them
 // together as "failed 37").

@@ -148,8 +148,8 @@ func (b *batch) render(req Request, o BatchOptions) (*Script, error) {
 		}
 	}
 	s.Submit, s.Stdin = submitArgv(submit, file, userTemplate && !s.NamedByTemplate, row, name)
-	if row.Name == "winhpc" && o.Scheduler != "" {
-		s.Submit = append(s.Submit, "/scheduler:"+o.Scheduler)
+	if row.SchedulerArg != "" && o.Scheduler != "" {
+		s.Submit = append(s.Submit, row.SchedulerArg+o.Scheduler)
 	}
 	s.SubmitEnv = row.SubmitEnv
 	if s.Host = o.SSHHost; s.Host != "" && req.Role == Engines {
@@ -179,7 +179,7 @@ func submitArgv(cmd []string, file string, nameIt bool, row Scheduler, name stri
 		}
 		argv = append(argv, a)
 	}
-	stdin := !hasFile && row.Name == "lsf"
+	stdin := !hasFile && row.SubmitStdin
 	if !hasFile && !stdin {
 		argv = append(argv, file)
 	}
@@ -195,8 +195,8 @@ func directives(row Scheduler, d templates.Data, o BatchOptions) ([]string, erro
 		"output": d.OutputFile, "cluster_id": d.ClusterID, "qos": o.QoS}
 	if d.Role == string(Engines) && d.Elements > 1 {
 		vals["elements"] = strconv.Itoa(d.Elements)
-		if row.Name == "lsf" {
-			vals["array"] = "[1-" + vals["elements"] + "]"
+		if row.ArrayName != "" {
+			vals["array"] = strings.ReplaceAll(row.ArrayName, "{elements}", vals["elements"])
 		}
 	}
 	if d.Cores > 0 {

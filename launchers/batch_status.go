@@ -52,7 +52,7 @@ func (b *batch) statusArgv(job batchJob, ids []string) []string {
 			argv = append(argv, a)
 		}
 	}
-	if !hasIDs && b.row.Parse != "sge" {
+	if !hasIDs && !b.row.StatusListsAll {
 		argv = append(argv, ids...)
 	}
 	return b.withScheduler(argv, job)
@@ -96,7 +96,11 @@ func (b *batch) Status(ctx context.Context, h *Handle) (State, error) {
 			st.Running++
 			for _, hst := range strings.FieldsFunc(l.Hosts, func(r rune) bool { return r == ',' || r == ' ' || r == '+' }) {
 				if hst != "" && hst != "-" && hst != "(null)" && hst != "undefined" {
-					hosts[strings.Split(hst, "/")[0]] = true
+					hst = strings.Split(hst, "/")[0] // PBS: node/cpu
+					if i := strings.LastIndexByte(hst, '@'); i >= 0 {
+						hst = hst[i+1:] // HTCondor: slot1@node
+					}
+					hosts[hst] = true
 				}
 			}
 		case Pending:
@@ -163,16 +167,14 @@ func (b *batch) query(ctx context.Context, job batchJob, ids []string) ([]jobLin
 		}
 		return nil, nil
 	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[numericID(id)] = true
+	}
 	var lines []jobLine
-	if parse := statusParsers[b.row.Parse]; parse != nil {
-		want := map[string]bool{}
-		for _, id := range ids {
-			want[numericID(id)] = true
-		}
-		for _, l := range parse(b.row, out) {
-			if want[numericID(l.ID)] {
-				lines = append(lines, l)
-			}
+	for _, l := range b.row.Parse(b.row, out) {
+		if want[numericID(l.ID)] {
+			lines = append(lines, l)
 		}
 	}
 	return lines, nil
@@ -288,7 +290,7 @@ func (b *batch) exitCodes(ctx context.Context, r Runner, job batchJob) map[strin
 // the accounting does not tell, e.g. not written yet) and sets exits["sched"] to the exit
 // status of the record that gave it.
 func (b *batch) accounting(ctx context.Context, r Runner, job batchJob, ids []string, exits map[string]*int) string {
-	parse := accountingParsers[b.row.AccountingParse]
+	parse := b.row.AccountingParse
 	if len(b.row.Accounting) == 0 || parse == nil {
 		return ""
 	}

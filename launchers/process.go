@@ -21,6 +21,7 @@ type processes struct {
 	children map[int]*child
 	// stopGrace is how long Stop waits after SIGTERM before SIGKILL.
 	stopGrace time.Duration
+	kill      func(pid int, sig syscall.Signal) error // syscall.Kill; tests make it fail
 }
 
 type child struct {
@@ -29,7 +30,7 @@ type child struct {
 }
 
 func newProcesses() *processes {
-	return &processes{children: map[int]*child{}, stopGrace: 5 * time.Second}
+	return &processes{children: map[int]*child{}, stopGrace: 5 * time.Second, kill: syscall.Kill}
 }
 
 // spawn starts argv with its output appended to output, in a new process group.
@@ -109,42 +110,50 @@ func (p *processes) signal(proc Process, sig syscall.Signal) error {
 	if running, _ := p.alive(proc); !running {
 		return nil
 	}
-	if err := syscall.Kill(-proc.PID, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal %d: %w", proc.PID, err)
+	if err := p.kill(-proc.PID, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal %d to process group %d: %w", sig, proc.PID, err)
 	}
 	return nil
 }
 
-// stop sends SIGTERM to each process group, waits for them, then SIGKILLs what is left.
+// stop sends SIGTERM to each process group, waits up to stopGrace for them, then SIGKILLs
+// what is left. It reports the processes it could not signal (another user's) and those
+// still running after SIGKILL: Stop must not claim they are gone.
 func (p *processes) stop(ctx context.Context, procs []Process) error {
+	var errs []error
 	for _, proc := range procs {
-		p.signal(proc, syscall.SIGTERM)
+		errs = append(errs, p.signal(proc, syscall.SIGTERM))
 	}
-	deadline := time.Now().Add(p.stopGrace)
-	for _, proc := range procs {
-		for {
-			if running, _ := p.alive(proc); !running {
-				break
-			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				p.signal(proc, syscall.SIGKILL)
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	allGone := func() (bool, error) { return len(p.running(procs)) == 0, nil }
+	grace, cancel := context.WithTimeout(ctx, p.stopGrace) // ctx ending: SIGKILL at once
+	defer cancel()
+	Wait(grace, 20*time.Millisecond, allGone)
+	for _, proc := range p.running(procs) {
+		errs = append(errs, p.signal(proc, syscall.SIGKILL))
 	}
 	// After SIGKILL the group is gone at once, but reaping is asynchronous; wait for it so
 	// that no zombie outlives Stop.
-	for _, proc := range procs {
-		for i := 0; i < 100; i++ {
-			if running, _ := p.alive(proc); !running {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		syscall.Kill(-proc.PID, syscall.SIGKILL) // stray members of the group, if any
+	reap, cancelReap := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancelReap()
+	Wait(reap, 10*time.Millisecond, allGone)
+	for _, proc := range p.running(procs) {
+		errs = append(errs, fmt.Errorf("process %d still runs after SIGKILL", proc.PID))
 	}
-	return nil
+	for _, proc := range procs {
+		p.kill(-proc.PID, syscall.SIGKILL) // stray members of the group, if any
+	}
+	return errors.Join(errs...)
+}
+
+// running are the processes of procs that still run.
+func (p *processes) running(procs []Process) []Process {
+	var out []Process
+	for _, proc := range procs {
+		if running, _ := p.alive(proc); running {
+			out = append(out, proc)
+		}
+	}
+	return out
 }
 
 // procStartTime reads a process's start time (clock ticks since boot) from /proc; it fails

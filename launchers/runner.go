@@ -85,6 +85,16 @@ func (r *Runners) For(l *Login) Runner {
 	return sshRunner{host: l.Host, pool: p}
 }
 
+// Close closes the connections to the login hosts (a later For dials again).
+func (r *Runners) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, p := range r.pools {
+		p.Close()
+		delete(r.pools, key)
+	}
+}
+
 // commandTimeout bounds every command a runner runs.
 const commandTimeout = 60 * time.Second
 

@@ -8,20 +8,36 @@ import "regexp"
 type Scheduler struct {
 	Name  string // launcher name: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc
 	Title string // for messages
-	// Commands, as argv. Submit gets "{file}" replaced by the script path (no "{file}": the
-	// script goes to its standard input); Cancel and Signal get the job ids appended and
-	// "{sig}" replaced by the signal name (no Signal: signals are not supported); Status gets
-	// "{ids}" replaced by the comma-joined ids (or the ids appended when it has no "{ids}").
+	// Class is ipyparallel's class-name stem (Slurm for SlurmEngineSetLauncher, ...); Aliases
+	// are more names that select the row.
+	Class   string
+	Aliases []string
+	// ParentEngineClasses and ParentControllerClasses are ipyparallel's scheduler launcher
+	// classes the row's settings fall back to, read after its own (PBS Pro reads the PBS ones;
+	// ipyparallel's SGELauncher subclasses PBSLauncher).
+	ParentEngineClasses, ParentControllerClasses []string
+	// Commands, as argv. Submit gets "{file}" replaced by the script path (without "{file}"
+	// the path is appended, or the script goes to its standard input when SubmitStdin is
+	// set); Cancel and Signal get the job ids appended and "{sig}" replaced by the signal name
+	// (no Signal: signals are not supported); Status gets "{ids}" replaced by the comma-joined
+	// ids (or the ids appended when it has no "{ids}", unless StatusListsAll).
 	Submit, Cancel, Signal, Status []string
+	SubmitStdin                    bool // Submit without "{file}" reads the script on its standard input (bsub)
+	// StatusListsAll: Status takes no job ids and lists every job (Grid Engine's qstat); Parse
+	// reads them all and the handle's are picked by id.
+	StatusListsAll bool
+	// SchedulerArg, when set, is added with the scheduler option (c.<Class>Launcher.scheduler)
+	// appended to the submit, status and cancel commands (Windows HPC's "/scheduler:").
+	SchedulerArg string
 	// Explain, when set, is run per pending job ("{id}") for its pending reason.
 	Explain      []string
 	ExplainMatch string // regexp; group 1 of each matching line is the reason
 	// JobIDRegexp finds the job id in what Submit printed (group JobIDGroup).
 	JobIDRegexp string
 	JobIDGroup  int
-	// Parse names the parser of Status output (see statusParsers); the delimited parser
-	// splits lines at Sep into Fields (id, state, reason, hosts, start, exit; "-" ignored).
-	Parse  string
+	// Parse reads Status output (and List output) into job lines; parseDelimited splits lines
+	// at Sep into Fields (id, state, reason, hosts, start, exit, name; "-" ignored).
+	Parse  func(row Scheduler, out string) []jobLine
 	Sep    string
 	Fields []string
 	// Gone matches Status output (and Cancel output) that means the jobs no longer exist.
@@ -41,12 +57,15 @@ type Scheduler struct {
 	// Directives are the header lines, each with {placeholders}; a line whose placeholders are
 	// not all set is left out. "{?x}" requires x but writes nothing; "[[...]]" is a segment
 	// left out when its placeholders are not set (a line whose segments are all left out goes
-	// too); {array} is "[1-N]" for LSF arrays and may be empty. Prefix starts each line (and
+	// too); {array} is ArrayName for arrays and may be empty. Prefix starts each line (and
 	// extra directives).
 	Prefix     string
 	Directives []string
 	// ArrayDirective is added for engine sets of more than one element.
 	ArrayDirective string
+	// ArrayName is {array} of the directives for engine sets of more than one element, with
+	// {elements} filled in (LSF's "-J name[1-N]").
+	ArrayName string
 	// CancelByName cancels jobs by name ({name}), for a submission whose id could not be read.
 	CancelByName []string
 	// NameArgs go on the submit command line to name a job whose template is the user's and
@@ -74,10 +93,10 @@ type Scheduler struct {
 	SubmitEnv map[string]string
 	// Accounting, when set, is run ("{id}") for a job that left the queue before every element
 	// recorded its exit status (the scheduler killed it: no chance to write one). Its output,
-	// read by the parser AccountingParse (see accountingParsers) into one record per element,
-	// gives the cause: the first of AccountingCauses matching a record of such an element.
+	// read by AccountingParse into one record per element (see parseQacct), gives the cause:
+	// the first of AccountingCauses matching a record of such an element.
 	Accounting       []string
-	AccountingParse  string
+	AccountingParse  func(out string) []map[string]string
 	AccountingCauses []AccountingCause
 }
 
@@ -106,10 +125,10 @@ const (
 func Schedulers() []Scheduler {
 	return []Scheduler{
 		{
-			Name: "slurm", Title: "Slurm",
+			Name: "slurm", Title: "Slurm", Class: "Slurm",
 			Submit: []string{"sbatch", "{file}"}, Cancel: []string{"scancel"}, Signal: []string{"scancel", "--signal={sig}"},
 			Status:      []string{"squeue", "--noheader", "--states=all", "--jobs={ids}", "--format=%i|%T|%r|%N|%S"},
-			JobIDRegexp: `Submitted batch job (\d+)`, JobIDGroup: 1, Parse: "delimited", Sep: "|",
+			JobIDRegexp: `Submitted batch job (\d+)`, JobIDGroup: 1, Parse: parseDelimited, Sep: "|",
 			Fields: []string{"id", "state", "reason", "hosts", "start"},
 			Gone:   `Invalid job id specified`,
 			States: map[string]StateInfo{
@@ -131,13 +150,14 @@ func Schedulers() []Scheduler {
 			MemoryUnit: "slurm", WalltimeForm: "hms",
 			List: []string{"squeue", "--noheader", "--me", "--format=%i|%j|%T"}, ListFields: []string{"id", "name", "state"},
 		},
-		pbs("pbs", "PBS (Torque)", "-t 1-{elements}", "PBS_ARRAYID", []string{"-l nodes=1:ppn={cores}", "-l mem={memory}"}),
-		pbs("pbspro", "PBS Pro", "-J 1-{elements}", "PBS_ARRAY_INDEX", []string{"-l select=1[[:ncpus={cores}]][[:mem={memory}]]"}),
+		torque(),
+		pbsPro(),
 		{
-			Name: "sge", Title: "Grid Engine",
-			Submit: []string{"qsub", "{file}"}, Cancel: []string{"qdel"}, Status: []string{"qstat"},
+			Name: "sge", Title: "Grid Engine", Class: "SGE",
+			ParentEngineClasses: []string{"PBSLauncher"}, ParentControllerClasses: []string{"PBSLauncher"},
+			Submit: []string{"qsub", "{file}"}, Cancel: []string{"qdel"}, Status: []string{"qstat"}, StatusListsAll: true,
 			Explain: []string{"qstat", "-j", "{id}"}, ExplainMatch: `^(?:scheduling info|error reason\s+\d+):\s*(.*\S)`,
-			JobIDRegexp: `Your job(?:-array)? (\d+)`, JobIDGroup: 1, Parse: "sge",
+			JobIDRegexp: `Your job(?:-array)? (\d+)`, JobIDGroup: 1, Parse: parseSGE,
 			Gone: `do not exist`,
 			States: map[string]StateInfo{
 				"qw": {Pending, ""}, "hqw": {Pending, "held"}, "hRwq": {Pending, "held"}, "Rq": {Pending, "rescheduled"},
@@ -157,7 +177,7 @@ func Schedulers() []Scheduler {
 			// "failed 37 : qmaster enforced h_rt, h_cpu, or h_vmem limit", exit_status 137. The
 			// qacct parser adds "over": the time limits of the request (category) the job used up.
 			// qdel of a running job: "failed 100 : assumedly after job", exit_status 137.
-			Accounting: []string{"qacct", "-j", "{id}"}, AccountingParse: "qacct",
+			Accounting: []string{"qacct", "-j", "{id}"}, AccountingParse: parseQacct,
 			AccountingCauses: []AccountingCause{
 				{Match: map[string]string{"failed": `^37\b`, "over": `\bh_rt\b`}, Cause: causeWalltime},
 				{Match: map[string]string{"failed": `^37\b`, "over": `\bh_cpu\b`}, Cause: "killed by its CPU time limit (h_cpu)"},
@@ -170,10 +190,10 @@ func Schedulers() []Scheduler {
 			},
 		},
 		{
-			Name: "lsf", Title: "LSF",
-			Submit: []string{"bsub"}, Cancel: []string{"bkill"}, Signal: []string{"bkill", "-s", "{sig}"},
+			Name: "lsf", Title: "LSF", Class: "LSF",
+			Submit: []string{"bsub"}, SubmitStdin: true, Cancel: []string{"bkill"}, Signal: []string{"bkill", "-s", "{sig}"},
 			Status:      []string{"bjobs", "-noheader", "-o", "jobid stat exec_host exit_code pend_reason delimiter='|'"},
-			JobIDRegexp: `Job <(\d+)> is submitted`, JobIDGroup: 1, Parse: "delimited", Sep: "|",
+			JobIDRegexp: `Job <(\d+)> is submitted`, JobIDGroup: 1, Parse: parseDelimited, Sep: "|",
 			Fields: []string{"id", "state", "hosts", "exit", "reason"},
 			Gone:   `is not found`,
 			States: map[string]StateInfo{
@@ -182,7 +202,8 @@ func Schedulers() []Scheduler {
 				"DONE": {Done, ""}, "EXIT": {Failed, "non-zero exit"}, "ZOMBI": {Failed, "lost (node failure)"}, "UNKWN": {Failed, "unknown (node unreachable)"},
 			},
 			Template: "lsf", Ext: ".sh", IndexVar: "LSB_JOBINDEX",
-			Prefix: "#BSUB",
+			Prefix:    "#BSUB",
+			ArrayName: "[1-{elements}]",
 			Directives: []string{"-J {name}{array}", "-n {cores}", `-R "span[hosts=1]"{?cores}`, "-M {memory}", "-W {walltime}",
 				"-q {queue}", "-P {account}", "-o {output}", "-env all"},
 			CancelByName: []string{"bkill", "-J", "{name}"}, NameDirective: `(?m)^#BSUB[ \t]+-J[ \t]+([^\s#\[]+)`,
@@ -190,10 +211,10 @@ func Schedulers() []Scheduler {
 			List: []string{"bjobs", "-noheader", "-o", "jobid job_name stat delimiter='|'"}, ListFields: []string{"id", "name", "state"},
 		},
 		{
-			Name: "htcondor", Title: "HTCondor",
+			Name: "htcondor", Title: "HTCondor", Class: "HTCondor", Aliases: []string{"condor"},
 			Submit: []string{"condor_submit", "{file}"}, Cancel: []string{"condor_rm"},
 			Status:      []string{"condor_q", "{ids}", "-af:t", "ClusterId", "JobStatus", "RemoteHost", "ExitCode", "HoldReason"},
-			JobIDRegexp: `submitted to cluster (\d+)\.`, JobIDGroup: 1, Parse: "delimited", Sep: "\t",
+			JobIDRegexp: `submitted to cluster (\d+)\.`, JobIDGroup: 1, Parse: parseDelimited, Sep: "\t",
 			Fields:        []string{"id", "state", "hosts", "exit", "reason"},
 			CancelByName:  []string{"condor_rm", "-constraint", `JobBatchName == "{name}"`},
 			NameDirective: `(?im)^[ \t]*batch_name[ \t]*=[ \t]*(\S+)`,
@@ -212,10 +233,10 @@ func Schedulers() []Scheduler {
 				"6": "Transferring Output", "7": "Suspended"},
 		},
 		{
-			Name: "winhpc", Title: "Windows HPC",
-			Submit: []string{"job", "submit", "/jobfile:{file}"}, Cancel: []string{"job", "cancel"},
+			Name: "winhpc", Title: "Windows HPC", Class: "WindowsHPC", Aliases: []string{"WindowsHPCEngineSetLauncher", "hpc", "windowshpc"},
+			Submit: []string{"job", "submit", "/jobfile:{file}"}, Cancel: []string{"job", "cancel"}, SchedulerArg: "/scheduler:",
 			Status:      []string{"job", "view"},
-			JobIDRegexp: `ID: (\d+)`, JobIDGroup: 1, Parse: "winhpc", Gone: `(?i)not found|does not exist`,
+			JobIDRegexp: `ID: (\d+)`, JobIDGroup: 1, Parse: parseWinHPC, Gone: `(?i)not found|does not exist`,
 			States: map[string]StateInfo{
 				"Configuring": {Pending, "configuring"}, "Submitted": {Pending, ""}, "Validating": {Pending, ""}, "Queued": {Pending, ""},
 				"Running": {Running, ""}, "Canceling": {Running, "being cancelled"}, "Finishing": {Running, ""},
@@ -230,7 +251,23 @@ func Schedulers() []Scheduler {
 	}
 }
 
-// pbs is a PBS dialect: Torque (-t arrays, nodes=) or PBS Pro (-J arrays, select=).
+// torque is PBS as Torque: -t arrays, nodes= resources.
+func torque() Scheduler {
+	s := pbs("pbs", "PBS (Torque)", "-t 1-{elements}", "PBS_ARRAYID", []string{"-l nodes=1:ppn={cores}", "-l mem={memory}"})
+	s.Class, s.Aliases = "PBS", []string{"torque"}
+	return s
+}
+
+// pbsPro is PBS Pro (OpenPBS): -J arrays, select= resources; its settings fall back to PBS's.
+func pbsPro() Scheduler {
+	s := pbs("pbspro", "PBS Pro", "-J 1-{elements}", "PBS_ARRAY_INDEX", []string{"-l select=1[[:ncpus={cores}]][[:mem={memory}]]"})
+	s.Class, s.Aliases = "PBSPro", []string{"pbs-pro", "openpbs"}
+	s.ParentEngineClasses = []string{"PBSEngineSetLauncher", "PBSLauncher"}
+	s.ParentControllerClasses = []string{"PBSControllerLauncher", "PBSLauncher"}
+	return s
+}
+
+// pbs is what the PBS dialects share.
 func pbs(name, title, array, index string, resources []string) Scheduler {
 	dirs := append([]string{"-N {name}"}, resources...)
 	dirs = append(dirs, "-l walltime={walltime}", "-q {queue}", "-A {account}", "-j oe", "-o {output}", "-V")
@@ -238,7 +275,7 @@ func pbs(name, title, array, index string, resources []string) Scheduler {
 		Name: name, Title: title,
 		Submit: []string{"qsub", "{file}"}, Cancel: []string{"qdel"}, Signal: []string{"qsig", "-s", "{sig}"},
 		Status:      []string{"qstat", "-f"},
-		JobIDRegexp: `^(\d+(?:\[\])?(?:\.\S*)?)`, JobIDGroup: 1, Parse: "pbs",
+		JobIDRegexp: `^(\d+(?:\[\])?(?:\.\S*)?)`, JobIDGroup: 1, Parse: parsePBS,
 		Gone: `Unknown Job Id|Job has finished`,
 		States: map[string]StateInfo{
 			"Q": {Pending, ""}, "H": {Pending, "held"}, "W": {Pending, "waiting for its start time"}, "T": {Pending, "being moved"},

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/profiles"
 	"ipcluster/remote"
 )
@@ -216,6 +217,17 @@ func (l *sshLauncher) pool(c remote.Options) *remote.Pool {
 	return p
 }
 
+// Close closes the launcher's SSH connections (a later call dials again).
+func (l *sshLauncher) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key, p := range l.pools {
+		p.Close()
+		delete(l.pools, key)
+	}
+	return nil
+}
+
 // setup is what Start does for a request, decided before connecting anywhere: the hosts and
 // their command lines, the files to send to each and the files to fetch back.
 type setup struct {
@@ -319,7 +331,7 @@ func (l *sshLauncher) Start(ctx context.Context, req Request) (*Handle, error) {
 		}
 		if req.Role == Controller {
 			for _, f := range d.Fetch { // stale files of an earlier run would be fetched as this one's
-				c.Run(ctx, "rm -f "+remote.Quote(f.From), nil)
+				c.Run(ctx, "rm -f "+shellquote.Quote(f.From), nil)
 			}
 		}
 		procs := h.Processes[p.first : p.first+p.n]

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/remote"
 )
 
@@ -32,7 +33,7 @@ const procFuncs = `alive() { [ -r /proc/$1/stat ] && read -r l < /proc/$1/stat |
   set -- "$2" ${l##*) }; [ "$2" != Z ] && [ "$2" != X ] && [ "${21}" = "$1" ]; }
 `
 
-func shell(script string) string { return "sh -c " + remote.Quote(script) }
+func shell(script string) string { return "sh -c " + shellquote.Quote(script) }
 
 func exitFile(p Process) string { return p.Output + ".exit" }
 
@@ -74,12 +75,12 @@ func startOnHost(ctx context.Context, c *remote.Client, p hostPlan, procs []Proc
 		dirs[path.Dir(pr.Output)] = true
 	}
 	for dir := range dirs {
-		fmt.Fprintf(&b, "mkdir -p %s || exit 1\n", remote.Quote(dir))
+		fmt.Fprintf(&b, "mkdir -p %s || exit 1\n", shellquote.Quote(dir))
 	}
 	argv := p.hostArgv()
 	for _, pr := range procs {
 		fmt.Fprintf(&b, "rm -f %s\nsetsid sh -c %s ipp-wrap %s %s >%s 2>&1 </dev/null &\n",
-			remote.Quote(exitFile(pr)), remote.Quote(wrapper), remote.Quote(exitFile(pr)), remote.Join(argv), remote.Quote(pr.Output))
+			shellquote.Quote(exitFile(pr)), shellquote.Quote(wrapper), shellquote.Quote(exitFile(pr)), shellquote.Join(argv), shellquote.Quote(pr.Output))
 		b.WriteString(`echo "__pid $! $(sed 's/.*) //' /proc/$!/stat | cut -d' ' -f20)"` + "\n")
 	}
 	r, err := c.Run(ctx, shell(b.String()), nil)
@@ -115,7 +116,7 @@ func statusOnHost(ctx context.Context, c *remote.Client, procs []Process) ([]pro
 	b.WriteString(procFuncs)
 	for _, p := range procs {
 		fmt.Fprintf(&b, "if alive %d %d; then echo run; elif [ -s %s ]; then echo \"exit $(cat %s)\"; else echo gone; fi\n",
-			p.PID, p.StartTime, remote.Quote(exitFile(p)), remote.Quote(exitFile(p)))
+			p.PID, p.StartTime, shellquote.Quote(exitFile(p)), shellquote.Quote(exitFile(p)))
 	}
 	out, err := c.Output(ctx, shell(b.String()))
 	if err != nil {
@@ -196,7 +197,7 @@ func (l *sshLauncher) status(ctx context.Context, h *Handle) (State, error) {
 			if code := st[j].code; code != nil && *code != 0 && reasons[hi] == "" {
 				p := procs[j]
 				reasons[hi] = fmt.Sprintf("process %d on %s exited with status %d", p.PID, p.Host, *code)
-				if out, err := c.Output(ctx, "tail -n 20 "+remote.Quote(p.Output)); err == nil && len(out) > 0 {
+				if out, err := c.Output(ctx, "tail -n 20 "+shellquote.Quote(p.Output)); err == nil && len(out) > 0 {
 					reasons[hi] += "; last lines of " + p.Host + ":" + p.Output + ":\n" + strings.TrimRight(string(out), "\n")
 				}
 			}

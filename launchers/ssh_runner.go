@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/remote"
 )
 
@@ -36,7 +37,7 @@ func (r sshRunner) Run(ctx context.Context, argv []string, env map[string]string
 	if err != nil {
 		return "", err
 	}
-	line := remote.Join(argv)
+	line := shellquote.Join(argv)
 	if len(env) > 0 {
 		keys := make([]string, 0, len(env))
 		for k := range env {
@@ -47,7 +48,7 @@ func (r sshRunner) Run(ctx context.Context, argv []string, env map[string]string
 		for _, k := range keys {
 			vars = append(vars, k+"="+env[k])
 		}
-		line = remote.Join(vars) + " " + line
+		line = shellquote.Join(vars) + " " + line
 	}
 	var in io.Reader
 	if stdin != nil {
@@ -103,7 +104,7 @@ func (r sshRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if _, err := c.Stat(ctx, p); err != nil {
 		return nil, err // wraps os.ErrNotExist for a missing file
 	}
-	res, err := c.Run(ctx, "cat "+remote.Quote(p), nil)
+	res, err := c.Run(ctx, "cat "+shellquote.Quote(p), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (r sshRunner) Remove(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.Output(ctx, "rm -f "+remote.Quote(p))
+	_, err = c.Output(ctx, "rm -f "+shellquote.Quote(p))
 	return err
 }
 

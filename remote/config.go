@@ -138,18 +138,10 @@ func (cs configs) getAll(alias, key string) []string {
 	return out
 }
 
-// Resolve turns a host name (alias, user@alias, user@alias:port) into a Target, reading the
+// resolve turns a host name (alias, user@alias, user@alias:port) into a Target, reading the
 // ssh_config files: HostName, User, Port, IdentityFile, IdentitiesOnly, ProxyJump,
 // UserKnownHostsFile, StrictHostKeyChecking, HostKeyAlias, ConnectTimeout,
 // ServerAliveInterval and ServerAliveCountMax. Explicit parts of the name win.
-func Resolve(o Options, name string) (Target, error) {
-	cs, err := loadConfigs(o)
-	if err != nil {
-		return Target{}, err
-	}
-	return cs.resolve(o, name)
-}
-
 func (cs configs) resolve(o Options, name string) (Target, error) {
 	u, alias, port, err := SplitName(name)
 	if err != nil {

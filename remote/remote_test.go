@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/internal/sshtest"
 	"ipcluster/remote"
 )
@@ -46,11 +47,11 @@ func TestRunAndFiles(t *testing.T) {
 	local := filepath.Join(t.TempDir(), "f.json")
 	os.WriteFile(local, []byte(`{"key": "secret"}`), 0o644)
 	dir := fmt.Sprintf("remote-test-%d/security", time.Now().UnixNano())
-	defer c.Run(ctx, "rm -rf "+remote.Quote(filepath.Dir(dir)), nil)
+	defer c.Run(ctx, "rm -rf "+shellquote.Quote(filepath.Dir(dir)), nil)
 	if err := c.Put(ctx, local, dir+"/f.json", 0o600, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	out, err := c.Output(ctx, "stat -c '%a %U' "+remote.Quote(dir)+" "+remote.Quote(dir+"/f.json"))
+	out, err := c.Output(ctx, "stat -c '%a %U' "+shellquote.Quote(dir)+" "+shellquote.Quote(dir+"/f.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

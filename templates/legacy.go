@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"ipcluster/internal/shellquote"
 )
 
 // LegacyVars are the variables ipyparallel (7.1 and 9.x) gives a batch template: n, queue,
@@ -15,7 +17,7 @@ func LegacyVars(d Data) map[string]any {
 	cmd, args := d.CmdAndArgs()
 	vars := map[string]any{
 		"n": d.N, "queue": d.Queue, "profile_dir": d.ProfileDir, "cluster_id": d.ClusterID,
-		"program": ShellJoin(cmd), "program_args": ShellJoin(args), "program_and_args": d.ProgramAndArgs(),
+		"program": shellquote.Join(cmd), "program_args": shellquote.Join(args), "program_and_args": d.ProgramAndArgs(),
 		"output_file": d.OutputFile, "environment_json": d.EnvJSON(), "account": d.Account, "qos": d.QoS,
 		"timelimit": d.Walltime, "options": d.Options, "walltime": d.Walltime, "memory": d.Memory, "cores": d.Cores,
 		"job_name": d.JobName,

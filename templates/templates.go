@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"ipcluster/internal/shellquote"
 )
 
 //go:embed files/*.tmpl
@@ -69,7 +71,7 @@ func (d Data) CmdAndArgs() (cmd, args []string) {
 
 // ProgramAndArgs is the command, shell-quoted.
 func (d Data) ProgramAndArgs() string {
-	return ShellJoin(append([]string{d.Program}, d.Args...))
+	return shellquote.Join(append([]string{d.Program}, d.Args...))
 }
 
 // EnvJSON is Env as a JSON object (ipyparallel's environment_json).
@@ -103,8 +105,8 @@ func (d Data) EnvList() []KV {
 type KV struct{ Key, Value string }
 
 var funcs = template.FuncMap{
-	"shquote": ShellQuote,
-	"shjoin":  ShellJoin,
+	"shquote": shellquote.Quote,
+	"shjoin":  shellquote.Join,
 	"ceildiv": func(a, b int) int {
 		if b <= 0 {
 			return a
@@ -129,12 +131,6 @@ func Default(name, role string, d Data) (string, error) {
 		return "", fmt.Errorf("template %s.%s: %w", name, role, err)
 	}
 	return execute(t.Lookup(name+"."+role+".tmpl"), d)
-}
-
-// Has reports whether an embedded template exists.
-func Has(name, role string) bool {
-	_, err := files.Open("files/" + name + "." + role + ".tmpl")
-	return err == nil
 }
 
 // IsLegacy reports whether a user template is in ipyparallel's "{n}" form rather than
@@ -166,33 +162,6 @@ func execute(t *template.Template, d Data) (string, error) {
 		return "", fmt.Errorf("render template: %w", err)
 	}
 	return b.String(), nil
-}
-
-// ShellQuote quotes s for a POSIX shell when it needs quoting.
-func ShellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-}
-
-// ShellJoin quotes and joins argv, as Python's shlex.join.
-func ShellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = ShellQuote(a)
-	}
-	return strings.Join(q, " ")
 }
 
 func xmlEscape(s string) string {

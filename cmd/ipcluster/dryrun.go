@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"ipcluster/cluster"
+	"ipcluster/internal/shellquote"
 	"ipcluster/launchers"
-	"ipcluster/templates"
 )
 
 // dryRun prints what `start` would write and submit (or run), and does none of it.
@@ -66,7 +66,7 @@ func writeDryRun(w io.Writer, planned []cluster.Planned) {
 			for _, f := range r.Fetch {
 				fmt.Fprintf(w, "#   then fetching %s:%s to %s\n", r.Host, f.From, f.To)
 			}
-			fmt.Fprintln(w, templates.ShellJoin(r.Argv))
+			fmt.Fprintln(w, shellquote.Join(r.Argv))
 		}
 		fmt.Fprintln(w)
 	}
@@ -88,12 +88,12 @@ func writeScript(w io.Writer, p cluster.Planned) {
 	for _, f := range s.Stage {
 		fmt.Fprintf(w, "# %s: copies %s to the same path%s (once the controller wrote it)\n", p.Role, f, where)
 	}
-	submit := templates.ShellJoin(s.Submit)
+	submit := shellquote.Join(s.Submit)
 	if len(s.SubmitEnv) > 0 {
 		submit = envText(s.SubmitEnv) + " " + submit
 	}
 	if s.Stdin {
-		submit += " < " + templates.ShellQuote(s.Files[0].Path)
+		submit += " < " + shellquote.Quote(s.Files[0].Path)
 	}
 	fmt.Fprintf(w, "# %s submit command%s:\n%s\n\n", p.Role, where, submit)
 }
@@ -113,7 +113,7 @@ func envText(env map[string]string) string {
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
-		keys[i] = templates.ShellQuote(k + "=" + env[k])
+		keys[i] = shellquote.Quote(k + "=" + env[k])
 	}
 	return strings.Join(keys, " ")
 }

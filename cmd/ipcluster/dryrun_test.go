@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"ipcluster/internal/harness"
-	"ipcluster/templates"
+	"ipcluster/internal/shellquote"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -98,7 +98,7 @@ func TestDryRunIsWhatBatchStartSubmits(t *testing.T) {
 		}
 		file := job.Argv[len(job.Argv)-1]
 		for _, want := range []string{"# " + role + " (pbs): " + file + "\n" + job.Script + "\n",
-			"# " + role + " submit command:\n" + templates.ShellJoin(job.Argv) + "\n"} {
+			"# " + role + " submit command:\n" + shellquote.Join(job.Argv) + "\n"} {
 			if want = sameSet(want); !strings.Contains(dry, want) {
 				t.Errorf("the dry run does not show what the start submitted:\n%s\n--- dry run:\n%s", want, dry)
 			}
@@ -145,7 +145,7 @@ func TestDryRunIsWhatMPIStartRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
-		if want := templates.ShellJoin(argv); !slices.Contains(lines, want) {
+		if want := shellquote.Join(argv); !slices.Contains(lines, want) {
 			t.Errorf("the dry run has no line %q (what process %d runs):\n%s", want, pid, dry)
 		}
 	}

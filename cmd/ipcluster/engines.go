@@ -35,6 +35,7 @@ func enginesCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer cl.Close() // the cluster runs on; this command is done with it
 			id, err := cl.AddEngines(ctx, n)
 			if err != nil {
 				return err

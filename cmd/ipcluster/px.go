@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"ipcluster/internal/shellquote"
 	"ipcluster/runtime/client"
 )
 
@@ -34,7 +35,7 @@ func pxCommand() *cli.Command {
 			}
 			code := c.Args().First()
 			if c.NArg() > 1 {
-				code = shellJoin(c.Args().Slice())
+				code = shellquote.Join(c.Args().Slice())
 			}
 			ctx, stop := signalContext()
 			defer stop()
@@ -98,15 +99,6 @@ func printPrefixed(w *os.File, prefix, text string) {
 	if !strings.HasSuffix(text, "\n") {
 		fmt.Fprintln(w)
 	}
-}
-
-// shellJoin quotes arguments for /bin/sh.
-func shellJoin(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(quoted, " ")
 }
 
 // runOnEngines runs a shell command on the targets and waits for all of them. Each engine

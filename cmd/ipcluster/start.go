@@ -90,6 +90,7 @@ func start(c *cli.Context) error {
 	}
 	f := cl.File()
 	if c.Bool("daemonize") {
+		defer cl.Close() // the cluster runs on; this process is done with it
 		f.Cluster.PID = 0
 		if err := f.Save(); err != nil {
 			return err
@@ -109,19 +110,15 @@ func start(c *cli.Context) error {
 }
 
 // watch waits for a signal, or for the controller to stop on its own (then the cluster is
-// over: e.g. a client called shutdown(hub=True)).
+// over: e.g. a client called shutdown(hub=True)). It asks the launcher that started the
+// controller, which keeps its connection (an SSH controller is not dialled every tick).
 func watch(ctx context.Context, cl *cluster.Cluster) error {
-	reg := launchers.Builtin()
-	f := cl.File()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
-		if running, _ := cluster.ControllerRunning(ctx, f, reg); !running {
-			fmt.Fprintln(os.Stderr, "the controller has stopped")
-			return nil
-		}
+	stopped := launchers.Wait(ctx, 500*time.Millisecond, func() (bool, error) {
+		running, _ := cl.ControllerRunning(ctx)
+		return !running, nil
+	})
+	if stopped == nil { // not ended by Ctrl-C or SIGTERM
+		fmt.Fprintln(os.Stderr, "the controller has stopped")
 	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,6 +27,17 @@ type Target struct {
 	Env map[string]string
 	// Timeout bounds each wait (batch schedulers are slower than local processes).
 	Timeout time.Duration
+	// Hosts are the hosts Status must name while the engines run (SSH: the engines dict's
+	// hosts). Empty: this machine, by any of its names (local processes and the test
+	// schedulers run here).
+	Hosts []string
+	// HostsUnknown: the scheduler does not say where the job runs (PBS Pro's qstat -f shows
+	// no exec_host for an array job), and Status says "(unknown)".
+	HostsUnknown bool
+	// RemoteRunning lists which of the processes started on other hosts (Process.Host set)
+	// still run there, checked without the launcher (over SSH); needed by launchers that
+	// start such processes.
+	RemoteRunning func(t *testing.T, procs []launchers.Process) []launchers.Process
 }
 
 // Run runs the suite.
@@ -105,9 +117,7 @@ func startStatusSignalStop(t *testing.T, target Target) {
 	})
 	waitPhase(t, target, l, h, "both engines to start", func(launchers.State) bool { return markers(req.WorkDir, "started.") == 2 })
 	st := waitPhase(t, target, l, h, "running", func(s launchers.State) bool { return s.Phase == launchers.Running })
-	if len(st.Hosts) == 0 {
-		t.Errorf("running job names no host: %+v", st)
-	}
+	checkHosts(t, target, st.Hosts)
 	// A launcher that cannot signal its jobs (Grid Engine has no qsig) says so with
 	// errors.ErrUnsupported.
 	if err := l.Signal(ctx, h, syscall.SIGUSR1); errors.Is(err, errors.ErrUnsupported) {
@@ -128,11 +138,89 @@ func startStatusSignalStop(t *testing.T, target Target) {
 	if err := l.Signal(ctx, h, syscall.SIGUSR1); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Signal after Stop: %v", err)
 	}
+	checkGone(t, target, h)
+}
+
+// checkHosts: the running job names the hosts it runs on, not a placeholder.
+func checkHosts(t *testing.T, target Target, hosts []string) {
+	t.Helper()
+	got := slices.Sorted(slices.Values(hosts))
+	if len(target.Hosts) > 0 {
+		if want := slices.Sorted(slices.Values(target.Hosts)); !slices.Equal(got, want) {
+			t.Errorf("running job names hosts %q, want %q", got, want)
+		}
+		return
+	}
+	if target.HostsUnknown {
+		if !slices.Equal(got, []string{"(unknown)"}) {
+			t.Errorf("running job names hosts %q, want (unknown): the target says its scheduler does not tell", got)
+		}
+		return
+	}
+	name, _ := os.Hostname()
+	short, _, _ := strings.Cut(name, ".")
+	for _, h := range got {
+		if first, _, _ := strings.Cut(h, "."); h != "localhost" && !strings.EqualFold(first, short) {
+			t.Errorf("running job names host %q, not a name of this machine (%s)", h, name)
+		}
+	}
+	if len(got) == 0 {
+		t.Errorf("running job names no host")
+	}
+}
+
+// checkGone checks, without asking the launcher's Status, that nothing of a stopped job runs:
+// its local processes, its processes on other hosts (target.RemoteRunning), its batch jobs
+// (the scheduler's list of the user's jobs, through a fresh launcher).
+func checkGone(t *testing.T, target Target, h *launchers.Handle) {
+	t.Helper()
+	var remote []launchers.Process
 	for _, p := range h.Processes {
-		if syscall.Kill(p.PID, 0) == nil && !isZombie(p.PID) {
+		switch {
+		case p.Host != "":
+			remote = append(remote, p)
+		case syscall.Kill(p.PID, 0) == nil && !isZombie(p.PID):
 			t.Errorf("process %d still running after Stop", p.PID)
 		}
 	}
+	if len(remote) > 0 {
+		if target.RemoteRunning == nil {
+			t.Fatalf("the job has processes on other hosts and the target cannot check them (set Target.RemoteRunning)")
+		}
+		for _, p := range target.RemoteRunning(t, remote) {
+			t.Errorf("process %d on %s still running after Stop", p.PID, p.Host)
+		}
+	}
+	if len(h.JobIDs) == 0 {
+		return
+	}
+	lister, ok := target.New(t).(launchers.JobLister)
+	if !ok {
+		t.Fatalf("the launcher submits jobs (%v) but cannot list the scheduler's jobs", h.JobIDs)
+	}
+	jobs, err := lister.ListJobs(context.Background())
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Logf("not checked that the scheduler forgot the job: %v", err)
+		return
+	} else if err != nil {
+		t.Fatalf("list the scheduler's jobs: %v", err)
+	}
+	for _, j := range jobs {
+		for _, id := range h.JobIDs {
+			if leadingNumber(j.ID) == leadingNumber(id) {
+				t.Errorf("the scheduler still lists job %s (%s) after Stop", j.ID, j.State)
+			}
+		}
+	}
+}
+
+// leadingNumber is the number a job id starts with ("123" of "123[].server").
+func leadingNumber(id string) string {
+	end := strings.IndexFunc(id, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		return id
+	}
+	return id[:end]
 }
 
 func isZombie(pid int) bool {
@@ -167,6 +255,7 @@ func stopFromHandle(t *testing.T, target Target) {
 		t.Fatal(err)
 	}
 	waitPhase(t, target, other, &copy, "the job to end", func(s launchers.State) bool { return s.Phase != launchers.Running && s.Phase != launchers.Pending })
+	checkGone(t, target, &copy)
 }
 
 func earlyExit(t *testing.T, target Target) {

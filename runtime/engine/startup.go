@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"ipcluster/internal/shellquote"
 )
 
 // ErrStartup: the startup command or script failed, so the engine did not register.
@@ -25,7 +27,7 @@ func (e *Engine) runStartup(ctx context.Context) error {
 		{"startup_script " + e.cfg.StartupScript, ""},
 	}
 	if e.cfg.StartupScript != "" {
-		steps[1].code = ". " + shellQuote(e.cfg.StartupScript)
+		steps[1].code = ". " + shellquote.Quote(e.cfg.StartupScript)
 	}
 	for _, s := range steps {
 		if strings.TrimSpace(s.code) == "" {
@@ -61,5 +63,3 @@ func (e *Engine) runStartup(ctx context.Context) error {
 	}
 	return nil
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
