@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"ipcluster/remote"
+	"ipcluster/internal/shellquote"
 )
 
 // Defaults of MapOptions.
@@ -212,7 +212,7 @@ func (m *mapper) commandLine(t MapTask) string {
 		return cmd
 	}
 	secs := strconv.FormatFloat(m.opts.Timeout.Seconds(), 'f', -1, 64)
-	return "exec timeout -k 5 " + secs + " /bin/sh -c " + remote.Quote(cmd)
+	return "exec timeout -k 5 " + secs + " /bin/sh -c " + shellquote.Quote(cmd)
 }
 
 // settle decides what a finished attempt means: success, another attempt, or failure.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ipcluster/remote"
+	"ipcluster/internal/shellquote"
 )
 
 // Placeholders of a map command, in GNU parallel's spelling.
@@ -64,7 +64,7 @@ func (t CommandTemplate) Expand(input string, seq int) string {
 		return substitute(t.words[0], func(p string) string {
 			switch p {
 			case placeInput:
-				return remote.Quote(input)
+				return shellquote.Quote(input)
 			case placeSeq:
 				return strconv.Itoa(seq)
 			}
@@ -76,7 +76,7 @@ func (t CommandTemplate) Expand(input string, seq int) string {
 		q := substitute(w, func(p string) string {
 			switch p {
 			case placeInput:
-				return remote.Quote(input)
+				return shellquote.Quote(input)
 			case placeSeq:
 				return strconv.Itoa(seq)
 			}
@@ -85,7 +85,7 @@ func (t CommandTemplate) Expand(input string, seq int) string {
 			if s == "" {
 				return ""
 			}
-			return remote.Quote(s)
+			return shellquote.Quote(s)
 		})
 		if q == "" {
 			q = "''"
