@@ -86,11 +86,13 @@ services-down:
 
 # Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
 # The controller benchmarks run on both transports (the pure-Go build, then the libzmq one),
-# each beside ipyparallel's Python controller, so that the cost of each backend shows.
+# each beside ipyparallel's Python controller, so that the cost of each backend shows. The
+# pure-Go run of gobench measures each controller with its in-memory task DB and with
+# --sqlitedb (the cost of keeping records on disk, ours and Python's).
 bench: deps build
 	@echo "== transport: pure-Go ZMTP (make build)"
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
-	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
+	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3 --db dict,sqlite
 	@$(MAKE) --no-print-directory bench-libzmq
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ipcluster_bench.py
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/ssh_bench.py

@@ -20,12 +20,14 @@ import (
 //
 // The event loop never waits on the disk for a task: it changes records in memory (the
 // records it is working on stay cached) and hands the changed ones, as snapshots, to a
-// writer goroutine in batches of up to sqliteBatchRecords records or every
-// sqliteBatchInterval; the writer commits each batch (and whatever batches queued behind
-// it) in one transaction, in WAL mode without an fsync per commit. A crash thus loses at
-// most the changes of the last sqliteBatchInterval (plus batches still queued if the disk
-// is slower than the tasks), and WAL keeps the file consistent. Queries (get_result,
-// db_query, hub_history) first hand off and wait for what is pending, so they see every
+// writer goroutine in batches of sqliteBatchRecords records or every sqliteBatchInterval;
+// the writer commits each batch (and whatever batches queued behind it) in one
+// transaction, in WAL mode without an fsync per commit. A task still running is held back
+// up to sqliteHoldIncomplete, so that most tasks are written once, complete, rather than
+// twice. A crash thus loses at most the results of the last sqliteBatchInterval and the
+// requests of the last sqliteHoldIncomplete (plus batches still queued if the disk is
+// slower than the tasks), and WAL keeps the file consistent. Queries (get_result,
+// db_query, hub_history) first hand off everything and wait for it, so they see every
 // change made so far.
 type sqliteDB struct {
 	db    *sql.DB
@@ -38,6 +40,7 @@ type sqliteDB struct {
 	fifo       []*cachedRecord // cache entries in insertion order (stale ones included), for eviction
 	dirty      []*cachedRecord // changed since their last hand-off
 	timerSet   bool
+	nextBatch  int    // dirty records that start a hand-off (held ones do not count)
 	handedOff  uint64 // sequence number of the last batch handed off
 	seen       *seenFilter
 	selectOne  string
@@ -51,14 +54,16 @@ type sqliteDB struct {
 type cachedRecord struct {
 	rec     *Record
 	dirty   bool
+	since   time.Time // when it became dirty
 	dropped bool
 	handed  uint64
 }
 
 const (
-	sqliteBatchRecords  = 256
-	sqliteBatchInterval = 100 * time.Millisecond
-	sqliteCacheRecords  = 4096 // records kept in memory once written (the ones in use are kept anyway)
+	sqliteBatchRecords   = 256
+	sqliteBatchInterval  = 100 * time.Millisecond
+	sqliteHoldIncomplete = 2 * time.Second
+	sqliteCacheRecords   = 4096 // records kept in memory once written (the ones in use are kept anyway)
 )
 
 // SQLiteSettings are the SQLiteDB options.
@@ -121,7 +126,8 @@ func openSQLiteFile(path, table string, log *slog.Logger) (*sqliteDB, error) {
 	if err := createTable(db, table); err != nil {
 		return fail(err)
 	}
-	d := &sqliteDB{db: db, path: path, table: table, log: log, cache: map[string]*cachedRecord{}, seen: newSeenFilter()}
+	d := &sqliteDB{db: db, path: path, table: table, log: log, cache: map[string]*cachedRecord{}, seen: newSeenFilter(),
+		nextBatch: sqliteBatchRecords}
 	d.selectOne = "SELECT " + selectList() + " FROM " + quoteIdent(table) + " WHERE msg_id = ?"
 	d.selectAll = "SELECT rowid, " + selectList() + " FROM " + quoteIdent(table)
 	if err := d.loadSeen(); err != nil {
@@ -235,47 +241,61 @@ func (d *sqliteDB) update(msgID string, f func(*Record)) error {
 
 func (d *sqliteDB) markDirty(c *cachedRecord) {
 	if !c.dirty {
-		c.dirty = true
+		c.dirty, c.since = true, time.Now()
 		d.dirty = append(d.dirty, c)
 	}
-	if len(d.dirty) >= sqliteBatchRecords {
-		d.handOff()
-		return
+	if len(d.dirty) >= d.nextBatch {
+		d.handOff(false)
 	}
-	if !d.timerSet {
+	d.armTimer()
+}
+
+func (d *sqliteDB) armTimer() {
+	if !d.timerSet && len(d.dirty) > 0 {
 		d.timerSet = true
 		d.after(sqliteBatchInterval, func() {
 			d.timerSet = false
-			d.handOff()
+			d.handOff(false)
+			d.armTimer()
 		})
 	}
 }
 
-// handOff gives the writer snapshots of the changed records. A snapshot is a shallow copy:
-// the loop replaces a record's parts rather than changing them in place, and output only
-// grows past what the copy sees.
-func (d *sqliteDB) handOff() {
-	if len(d.dirty) == 0 || d.writer == nil {
+// handOff gives the writer snapshots of the changed records (all of them, or all but the
+// tasks still running that changed less than sqliteHoldIncomplete ago). A snapshot is a
+// shallow copy: the loop replaces a record's parts rather than changing them in place, and
+// output only grows past what the copy sees.
+func (d *sqliteDB) handOff(all bool) {
+	if len(d.dirty) == 0 {
 		return
 	}
-	d.handedOff++
-	b := sqliteBatch{seq: d.handedOff, upserts: make([]Record, 0, len(d.dirty))}
+	now := time.Now()
+	seq := d.handedOff + 1
+	var upserts []Record
+	held := d.dirty[:0]
 	for _, c := range d.dirty {
-		c.dirty = false
-		if c.dropped {
-			continue
+		switch {
+		case c.dropped:
+			c.dirty = false
+		case !all && c.rec.Completed == "" && now.Sub(c.since) < sqliteHoldIncomplete:
+			held = append(held, c)
+		default:
+			c.dirty, c.handed = false, seq
+			upserts = append(upserts, *c.rec)
 		}
-		c.handed = d.handedOff
-		b.upserts = append(b.upserts, *c.rec)
 	}
-	clear(d.dirty)
-	d.dirty = d.dirty[:0]
-	d.writer.submit(b)
+	clear(d.dirty[len(held):])
+	d.dirty = held
+	d.nextBatch = len(held) + sqliteBatchRecords
+	if len(upserts) > 0 {
+		d.handedOff = seq
+		d.writer.submit(sqliteBatch{seq: seq, upserts: upserts})
+	}
 }
 
 // sync hands off what is pending and waits until it is committed.
 func (d *sqliteDB) sync() {
-	d.handOff()
+	d.handOff(true)
 	d.handedOff++
 	done := make(chan struct{})
 	d.writer.submit(sqliteBatch{seq: d.handedOff, done: done})
@@ -309,7 +329,7 @@ func (d *sqliteDB) drop(msgIDs []string) {
 	if len(msgIDs) == 0 {
 		return
 	}
-	d.handOff() // earlier changes first
+	d.handOff(true) // earlier changes first
 	for _, id := range msgIDs {
 		if c := d.cache[id]; c != nil {
 			c.dropped = true
@@ -382,6 +402,13 @@ func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d.path, err)
 	}
+	sortRows(out)
+	return out, nil
+}
+
+// sortRows orders records as the in-memory DB does: by submission time, insertion order
+// breaking ties and placing records without one.
+func sortRows(out []rowRecord) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.rec.Submitted != b.rec.Submitted && a.rec.Submitted != "" && b.rec.Submitted != "" {
@@ -389,7 +416,6 @@ func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
 		}
 		return a.rowid < b.rowid
 	})
-	return out, nil
 }
 
 // find answers a query with the in-memory DB's matcher, so both give the same answers; a
@@ -438,11 +464,29 @@ func msgIDCondition(cond any) (string, []any) {
 	return "msg_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")", ids
 }
 
+// history lists the msg_ids with a submission time, in the order find uses (reading only
+// the three columns that order needs).
 func (d *sqliteDB) history() ([]string, error) {
-	recs, err := d.all("submitted IS NOT NULL", nil)
+	d.sync()
+	rows, err := d.db.Query("SELECT rowid, msg_id, CAST(submitted AS TEXT) FROM " + quoteIdent(d.table) + " WHERE submitted IS NOT NULL")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", d.path, err)
 	}
+	defer rows.Close()
+	var recs []rowRecord
+	for rows.Next() {
+		var r rowRecord
+		var id, submitted sql.NullString
+		if err := rows.Scan(&r.rowid, &id, &submitted); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", d.path, err)
+		}
+		r.rec = &Record{MsgID: id.String, Submitted: submitted.String}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.path, err)
+	}
+	sortRows(recs)
 	ids := make([]string, 0, len(recs))
 	for _, r := range recs {
 		if r.rec.Submitted != "" {
@@ -455,7 +499,7 @@ func (d *sqliteDB) history() ([]string, error) {
 // close commits what is pending and closes the file.
 func (d *sqliteDB) close() error {
 	d.closeOnce.Do(func() {
-		d.handOff()
+		d.handOff(true)
 		d.closeError = d.writer.stop()
 		if err := d.db.Close(); d.closeError == nil {
 			d.closeError = err
