@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unsafe"
 )
 
 // Values of a record as ipyparallel's SQLiteDB stores them: dicts as JSON text, buffers as a
@@ -16,11 +17,13 @@ func textOrNull(s string) any {
 	return s
 }
 
+// jsonOrNull binds JSON as TEXT without a copy: the snapshot's parts are never changed
+// (the loop replaces them), and the driver copies the text into SQLite while binding.
 func jsonOrNull(r json.RawMessage) any {
 	if len(r) == 0 {
 		return nil
 	}
-	return string(r)
+	return unsafe.String(unsafe.SliceData(r), len(r))
 }
 
 func blobOrNull(bufs [][]byte) any {
