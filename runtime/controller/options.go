@@ -76,7 +76,7 @@ var Aliases = []profiles.Alias{
 	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
 	{Name: "dictdb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
 	{Name: "nodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "NoDB"}}, Help: "keep no task records"},
-	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "keep task records in an SQLite file (c.SQLiteDB.filename, default tasks.db in the profile directory), readable after a restart and by ipyparallel"},
+	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "keep task records in an SQLite file (c.SQLiteDB.filename, default tasks.db in the profile directory) in ipyparallel's SQLiteDB layout; a controller restarted on it serves them"},
 	{Name: "mongodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "MongoDB"}}, Help: "not supported (no MongoDB here); use --sqlitedb or --dictdb"},
 	{Name: "usethreads", Set: []profiles.Trait{{Class: "IPController", Name: "use_threads", Value: "True"}}},
 	{Name: "init", Set: []profiles.Trait{{Class: "BaseIPythonApplication", Name: "copy_config_files", Value: "True"}}},
