@@ -33,21 +33,21 @@ func blobOrNull(bufs [][]byte) any {
 	return nil
 }
 
-// recordArgs are rec's column values, in sqliteColumns order. (Called by the writer on a
-// snapshot: it reads nothing the event loop changes.)
-func recordArgs(rec *Record) []any {
+// appendRecordArgs appends rec's column values, in sqliteColumns order. (Called by the
+// writer on a snapshot: it reads nothing the event loop changes.)
+func appendRecordArgs(args []any, rec *Record) []any {
 	var input any
 	if rec.ExecuteInput != nil {
 		input = *rec.ExecuteInput
 	}
-	return []any{
+	return append(args,
 		rec.MsgID, jsonOrNull(rec.Header), jsonOrNull(rec.Metadata), jsonOrNull(rec.Content),
 		blobOrNull(rec.Buffers), textOrNull(rec.Submitted), textOrNull(rec.ClientUUID), textOrNull(rec.EngineUUID),
 		textOrNull(rec.Started), textOrNull(rec.Completed), textOrNull(rec.Resubmitted), textOrNull(rec.Received),
 		jsonOrNull(rec.ResultHeader), jsonOrNull(rec.ResultMetadata), jsonOrNull(rec.ResultContent),
 		blobOrNull(rec.ResultBuffers), textOrNull(rec.Queue), input, jsonOrNull(rec.ExecuteResult),
 		jsonOrNull(rec.Error), rec.Stdout.String(), rec.Stderr.String(),
-	}
+	)
 }
 
 // asText reads a TEXT value (or whatever SQLite returns for it); ok=false for NULL.
