@@ -100,11 +100,13 @@ services-down:
 
 # Our implementation next to Python ipyparallel, same workloads, one run; prints ratios.
 # The controller benchmarks run on both transports (the pure-Go build, then the libzmq one),
-# each beside ipyparallel's Python controller, so that the cost of each backend shows.
+# each beside ipyparallel's Python controller, so that the cost of each backend shows. The
+# pure-Go run of gobench measures each controller with its in-memory task DB and with
+# --sqlitedb (the cost of keeping records on disk, ours and Python's).
 bench: deps build
 	@echo "== transport: pure-Go ZMTP (make build)"
 	IPCLUSTER_BIN=$(BIN) $(PY) bench/controller_bench.py
-	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3
+	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/gobench --runs 3 --db dict,sqlite
 	@echo "== engine swarm: N engines in one process storm each controller (5000 and 10000 need a higher open-file limit than 20000)"
 	IPCLUSTER_BIN=$(BIN) $(GO) run ./bench/swarm --table 100,1000,2000,5000,10000 --runs 3 --tasks 100000
 	@$(MAKE) --no-print-directory bench-libzmq

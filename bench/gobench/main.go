@@ -44,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 1, "runs per controller; the report shows the median")
 	engine := fs.String("engine", "go", "engine kind: go (bin/ipengine) or python (ipyparallel's)")
 	only := fs.String("controllers", "go,python", "controllers to measure, comma-separated (go, python)")
+	dbs := fs.String("db", "dict", "task databases to measure each controller with, comma-separated (dict, sqlite)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
 	keep := fs.Bool("keep", false, "keep each cluster's working directory (logs)")
 	verbose := fs.Bool("v", false, "log progress")
@@ -86,19 +87,29 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 
-	samples := map[clienttest.Kind][]sample{}
-	for i := range *runs {
-		for _, kind := range kinds { // alternate, so that a slow spell of the machine hits both
-			cfg.log.Info("measuring", "run", i+1, "controller", kind)
-			s, err := measure(ctx, cfg, kind)
-			if err != nil {
-				return fmt.Errorf("run %d, %s controller: %w", i+1, name(kind), err)
-			}
-			cfg.log.Info("measured", "controller", kind, "tasks/s", s.tasksPerSec, "rtt", s.rtt)
-			samples[kind] = append(samples[kind], s)
+	var setups []setup
+	for _, db := range strings.Split(*dbs, ",") {
+		db = strings.TrimSpace(db)
+		if dbArgs[db] == "" {
+			return fmt.Errorf("unknown task database %q (dict, sqlite)", db)
+		}
+		for _, kind := range kinds {
+			setups = append(setups, setup{kind, db})
 		}
 	}
-	report(stdout, cfg, *runs, kinds, samples)
+	samples := map[setup][]sample{}
+	for i := range *runs {
+		for _, st := range setups { // alternate, so that a slow spell of the machine hits all
+			cfg.log.Info("measuring", "run", i+1, "controller", st.kind, "db", st.db)
+			s, err := measure(ctx, cfg, st)
+			if err != nil {
+				return fmt.Errorf("run %d, %s: %w", i+1, st.name(), err)
+			}
+			cfg.log.Info("measured", "controller", st.kind, "db", st.db, "tasks/s", s.tasksPerSec, "rtt", s.rtt)
+			samples[st] = append(samples[st], s)
+		}
+	}
+	report(stdout, cfg, *runs, setups, samples)
 	return nil
 }
 
@@ -151,17 +162,25 @@ func name(kind clienttest.Kind) string {
 	return "ipyparallel (Python)"
 }
 
-func report(w io.Writer, cfg config, runs int, kinds []clienttest.Kind, samples map[clienttest.Kind][]sample) {
+// name is the row label: the controller, and its task database unless in memory.
+func (st setup) name() string {
+	if st.db == "sqlite" {
+		return name(st.kind) + " SQLiteDB"
+	}
+	return name(st.kind)
+}
+
+func report(w io.Writer, cfg config, runs int, setups []setup, samples map[setup][]sample) {
 	fmt.Fprintf(w, "%d %s engines, %d empty-code load-balanced tasks pipelined, %d sequential for the round trip; median of %d run(s)\n\n",
 		cfg.engines, cfg.engine, cfg.tasks, cfg.rtt, runs)
-	fmt.Fprintf(w, "%-22s %10s %13s %10s %27s   %s\n", "controller", "tasks/s", "round trip", "register",
+	fmt.Fprintf(w, "%-31s %10s %13s %10s %27s   %s\n", "controller", "tasks/s", "round trip", "register",
 		"CPU µs/task: ctl/eng/client", "runs (tasks/s)")
-	med := map[clienttest.Kind]sample{}
-	for _, kind := range kinds {
+	med := map[setup]sample{}
+	for _, st := range setups {
 		var tps []float64
 		var rtts, regs, ctl, eng, cli []time.Duration
 		var each []string
-		for _, s := range samples[kind] {
+		for _, s := range samples[st] {
 			tps = append(tps, s.tasksPerSec)
 			rtts = append(rtts, s.rtt)
 			regs = append(regs, s.register)
@@ -170,20 +189,32 @@ func report(w io.Writer, cfg config, runs int, kinds []clienttest.Kind, samples 
 		}
 		m := sample{tasksPerSec: medianFloat(tps), rtt: medianDuration(rtts), register: medianDuration(regs),
 			cpuController: medianDuration(ctl)}
-		med[kind] = m
+		med[st] = m
 		cpu := fmt.Sprintf("%d / %d / %d", medianDuration(ctl).Microseconds(), medianDuration(eng).Microseconds(),
 			medianDuration(cli).Microseconds())
-		fmt.Fprintf(w, "%-22s %10.0f %10.3f ms %8.2f s %27s   %s\n", name(kind), m.tasksPerSec,
+		fmt.Fprintf(w, "%-31s %10.0f %10.3f ms %8.2f s %27s   %s\n", st.name(), m.tasksPerSec,
 			float64(m.rtt.Microseconds())/1000, m.register.Seconds(), cpu, strings.Join(each, " "))
 	}
-	ours, okO := med[clienttest.Go]
-	py, okP := med[clienttest.PyKind]
-	if okO && okP && py.tasksPerSec > 0 && ours.rtt > 0 {
-		fmt.Fprintf(w, "\nratio ours/Python: throughput %.1fx, round trip %.1fx faster", ours.tasksPerSec/py.tasksPerSec,
-			py.rtt.Seconds()/ours.rtt.Seconds())
-		if ours.cpuController > 0 {
-			fmt.Fprintf(w, ", controller CPU per task %.1fx less", py.cpuController.Seconds()/ours.cpuController.Seconds())
+	for _, db := range []string{"dict", "sqlite"} {
+		ours, okO := med[setup{clienttest.Go, db}]
+		py, okP := med[setup{clienttest.PyKind, db}]
+		if okO && okP && py.tasksPerSec > 0 && ours.rtt > 0 {
+			label := "ratio ours/Python"
+			if db == "sqlite" {
+				label += " (both SQLiteDB)"
+			}
+			fmt.Fprintf(w, "\n%s: throughput %.1fx, round trip %.1fx faster", label, ours.tasksPerSec/py.tasksPerSec,
+				py.rtt.Seconds()/ours.rtt.Seconds())
+			if ours.cpuController > 0 {
+				fmt.Fprintf(w, ", controller CPU per task %.1fx less", py.cpuController.Seconds()/ours.cpuController.Seconds())
+			}
 		}
-		fmt.Fprintln(w)
 	}
+	mem, okM := med[setup{clienttest.Go, "dict"}]
+	disk, okD := med[setup{clienttest.Go, "sqlite"}]
+	if okM && okD && mem.tasksPerSec > 0 {
+		fmt.Fprintf(w, "\nours with SQLiteDB: %.0f%% of its in-memory throughput (cost %.0f%%; goal: under 25%%)",
+			100*disk.tasksPerSec/mem.tasksPerSec, 100*(1-disk.tasksPerSec/mem.tasksPerSec))
+	}
+	fmt.Fprintln(w)
 }

@@ -36,8 +36,18 @@ type sample struct {
 // ~6 s to register with the Python controller); it does not touch the task path measured.
 const pingArg = "--ping=500"
 
+// setup is a controller and the task database it keeps records in.
+type setup struct {
+	kind clienttest.Kind
+	db   string // dict or sqlite
+}
+
+// dbArgs are the controller options of each task database (a fresh file each run for SQLite).
+var dbArgs = map[string]string{"dict": "--dictdb", "sqlite": "--sqlitedb"}
+
 // measure starts a cluster with the given controller, measures it, and stops it.
-func measure(ctx context.Context, cfg config, kind clienttest.Kind) (s sample, err error) {
+func measure(ctx context.Context, cfg config, st setup) (s sample, err error) {
+	kind := st.kind
 	dir, err := os.MkdirTemp("", "gobench-"+string(kind)+"-")
 	if err != nil {
 		return s, err
@@ -61,7 +71,7 @@ func measure(ctx context.Context, cfg config, kind clienttest.Kind) (s sample, e
 	}()
 
 	start := time.Now()
-	if _, err := cl.StartController(ctx, kind, pingArg); err != nil {
+	if _, err := cl.StartController(ctx, kind, pingArg, dbArgs[st.db]); err != nil {
 		return s, err
 	}
 	if _, err := cl.StartEngines(cfg.engine, cfg.engines); err != nil {

@@ -59,8 +59,13 @@ type Config struct {
 
 	Reuse   bool   `config:"reuse_files" class:"IPController" help:"reuse existing connection files (same key and ports) and keep them on exit"`
 	Restore bool   `config:"restore_engines" class:"IPController" help:"reload the engine table of log/engines<cluster_id>.json (engines keep their ids while their heartbeats arrive); implies reuse_files"`
-	DBClass string `config:"db_class" class:"IPController" help:"task record store: DictDB (in memory) or NoDB (none)"`
+	DBClass string `config:"db_class" class:"IPController" help:"task record store: DictDB (in memory), SQLiteDB (a file that outlives the controller) or NoDB (none)"`
 	NoDB    bool   // do not store task records (DBClass NoDB)
+	SQLite  bool   // keep task records in an SQLite file (DBClass SQLiteDB)
+
+	SQLiteFile     string `config:"filename" class:"SQLiteDB" help:"file name of the SQLite task database (default tasks.db)"`
+	SQLiteLocation string `config:"location" class:"SQLiteDB" help:"directory of the SQLite task database (default: the profile directory)"`
+	SQLiteTable    string `config:"table" class:"SQLiteDB" help:"table of the SQLite task database; records of earlier controllers in it are served (default ipython-tasks)"`
 
 	RecordLimit    int           `config:"record_limit" class:"DictDB" help:"task records kept"`
 	SizeLimit      int64         `config:"size_limit" class:"DictDB" help:"bytes of task buffers kept"`

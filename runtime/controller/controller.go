@@ -69,6 +69,9 @@ func New(cfg Config) (c *Controller, err error) {
 	ctl := c // c is nil once an error is returned; release what was made through ctl
 	defer func() {
 		if err != nil {
+			if ctl.db != nil {
+				ctl.db.close()
+			}
 			ctl.closeSockets()
 			ctl.zctx.Term()
 			ctl.removeIPCDir()
@@ -80,10 +83,8 @@ func New(cfg Config) (c *Controller, err error) {
 	if c.session, err = wire.NewSession([]byte(c.cfg.Key), c.cfg.SignatureScheme); err != nil {
 		return nil, err
 	}
-	if c.cfg.NoDB {
-		c.db = noDB{}
-	} else {
-		c.db = newDictDB(c.cfg.RecordLimit, c.cfg.SizeLimit)
+	if c.db, err = c.openStore(); err != nil {
+		return nil, err
 	}
 	c.hub = newHub(c)
 	c.hearts = newHeartMonitor(c)
@@ -127,6 +128,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.hub.flushEngineState() // a change the loop had not yet written
 	c.loop = nil
 	c.dask.shutdown() // never leave a scheduler behind, however the controller stops
+	if dbErr := c.db.close(); dbErr != nil {
+		c.log.Error("task database", "err", dbErr)
+	}
 	if !c.keepFiles {
 		c.removeConnectionFiles()
 	}

@@ -32,6 +32,7 @@ var Classes = profiles.Classes{
 	"HeartMonitor":            {{"HeartMonitor"}},
 	"TaskScheduler":           {{"TaskScheduler"}, {"Scheduler"}},
 	"DictDB":                  {{"DictDB"}, {"BaseDB"}},
+	"SQLiteDB":                {{"SQLiteDB"}, {"BaseDB"}},
 	"Session":                 {{"Session"}},
 }
 
@@ -75,8 +76,8 @@ var Aliases = []profiles.Alias{
 	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
 	{Name: "dictdb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
 	{Name: "nodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "NoDB"}}, Help: "keep no task records"},
-	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "not supported; use --dictdb"},
-	{Name: "mongodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "MongoDB"}}, Help: "not supported; use --dictdb"},
+	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "keep task records in an SQLite file (c.SQLiteDB.filename, default tasks.db in the profile directory) in ipyparallel's SQLiteDB layout; a controller restarted on it serves them"},
+	{Name: "mongodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "MongoDB"}}, Help: "not supported (no MongoDB here); use --sqlitedb or --dictdb"},
 	{Name: "usethreads", Set: []profiles.Trait{{Class: "IPController", Name: "use_threads", Value: "True"}}},
 	{Name: "init", Set: []profiles.Trait{{Class: "BaseIPythonApplication", Name: "copy_config_files", Value: "True"}}},
 	{Name: "keyfile", Trait: "Session.keyfile", Value: "FILE"},
@@ -99,7 +100,7 @@ var declarations = profiles.AppDeclarations{
 	Title:   "Configuration file for ipcontroller (the Go controller reads these).",
 	Classes: Classes,
 	Aliases: Aliases,
-	Order:   []string{"IPController", "HeartMonitor", "TaskScheduler", "DictDB", "Session"},
+	Order:   []string{"IPController", "HeartMonitor", "TaskScheduler", "DictDB", "SQLiteDB", "Session"},
 	Structs: documented,
 }
 
@@ -233,13 +234,18 @@ func resolve(cfg *Config, session sessionSettings, merged *profiles.Config) erro
 		cfg.Ports = append(PortList{cfg.RegPort}, cfg.Ports...)
 	}
 	cfg.Reuse = cfg.Reuse || cfg.Restore
-	switch db := cfg.DBClass; {
-	case db == "" || strings.HasSuffix(db, "DictDB"):
-		cfg.NoDB = false
-	case strings.HasSuffix(db, "NoDB"):
-		cfg.NoDB = true
+	// db_class by short name or ipyparallel's full one (ipyparallel.controller.sqlitedb.SQLiteDB).
+	switch db := cfg.DBClass[strings.LastIndex(cfg.DBClass, ".")+1:]; db {
+	case "", "DictDB":
+		cfg.NoDB, cfg.SQLite = false, false
+	case "NoDB":
+		cfg.NoDB, cfg.SQLite = true, false
+	case "SQLiteDB":
+		cfg.NoDB, cfg.SQLite = false, true
+	case "MongoDB":
+		return bad("IPController", "db_class", "MongoDB is not supported (no MongoDB server or driver here): use --sqlitedb to keep task records in a file, or --dictdb")
 	default:
-		return bad("IPController", "db_class", "only the in-memory database is supported: use --dictdb or --nodb (DictDB or NoDB)")
+		return bad("IPController", "db_class", "unknown task database %q: use DictDB, SQLiteDB or NoDB (--dictdb, --sqlitedb, --nodb)", cfg.DBClass)
 	}
 	if session.Key != nil {
 		cfg.Key = *session.Key

@@ -111,7 +111,7 @@ func TestEnvironmentAndPrecedence(t *testing.T) {
 func TestBadValuesAreClearErrors(t *testing.T) {
 	for arg, want := range map[string]string{
 		"--ping=soon": "--ping=soon", "--hwm=-1": "--hwm=-1", "--ports=a-b": "--ports=a-b", "--log-level=LOUD": "--log-level",
-		"--sqlitedb": "--dictdb", "--pnig=3": "did you mean --ping", "--scheme=fastest": "unknown scheme",
+		"--mongodb": "MongoDB is not supported", "--IPController.db_class=RedisDB": "use DictDB, SQLiteDB or NoDB", "--pnig=3": "did you mean --ping", "--scheme=fastest": "unknown scheme",
 		"--IPController.broadcast_scheduler_depth=9": "1 to 6", "--transport=udp": "use tcp or ipc",
 		"--IPController.client_transport=inproc": "use tcp or ipc",
 	} {
@@ -226,5 +226,30 @@ func TestHelpAndSampleComeFromTheDeclarations(t *testing.T) {
 	def := DefaultConfig()
 	if cfg.Ping != def.Ping || cfg.HWM != def.HWM || cfg.IP != def.IP || cfg.Scheme != def.Scheme {
 		t.Errorf("uncommented sample changed settings: %+v", cfg)
+	}
+}
+
+// db_class takes ipyparallel's short and full class names; the SQLiteDB options are read.
+func TestDBClassNamesAndSQLiteOptions(t *testing.T) {
+	for _, c := range []struct {
+		arg          string
+		sqlite, nodb bool
+	}{
+		{"--sqlitedb", true, false},
+		{"--IPController.db_class=SQLiteDB", true, false},
+		{"--IPController.db_class=ipyparallel.controller.sqlitedb.SQLiteDB", true, false},
+		{"--IPController.db_class=ipyparallel.controller.dictdb.DictDB", false, false},
+		{"--IPController.db_class=ipyparallel.controller.dictdb.NoDB", false, true},
+		{"--nodb", false, true},
+	} {
+		cfg, _, err := configure(t, nil, "--profile-dir", t.TempDir(), c.arg)
+		if err != nil || cfg.SQLite != c.sqlite || cfg.NoDB != c.nodb {
+			t.Errorf("%s: SQLite=%v NoDB=%v err=%v; want SQLite=%v NoDB=%v", c.arg, cfg.SQLite, cfg.NoDB, err, c.sqlite, c.nodb)
+		}
+	}
+	cfg, _, err := configure(t, nil, "--profile-dir", t.TempDir(), "--sqlitedb",
+		"--SQLiteDB.filename=records.db", "--SQLiteDB.location=/tmp/x", "--SQLiteDB.table=mine")
+	if err != nil || cfg.SQLiteFile != "records.db" || cfg.SQLiteLocation != "/tmp/x" || cfg.SQLiteTable != "mine" {
+		t.Errorf("SQLiteDB options: %q %q %q, %v", cfg.SQLiteFile, cfg.SQLiteLocation, cfg.SQLiteTable, err)
 	}
 }

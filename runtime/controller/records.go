@@ -154,6 +154,7 @@ type store interface {
 	drop(msgIDs []string)
 	dropWhere(pred func(*Record) bool)
 	history() ([]string, error)
+	close() error // saves what is pending (SQLite) and releases the store
 }
 
 // dictDB keeps records in memory like ipyparallel's DictDB: at most recordLimit records and
@@ -279,6 +280,8 @@ func (d *dictDB) dropWhere(pred func(*Record) bool) {
 	}
 }
 
+func (d *dictDB) close() error { return nil }
+
 func (d *dictDB) history() ([]string, error) {
 	var ids []string
 	for _, r := range d.ordered() {
@@ -347,3 +350,4 @@ func (noDB) find(map[string]any) ([]*Record, error) { return nil, errNoDB }
 func (noDB) drop([]string)                          {}
 func (noDB) dropWhere(func(*Record) bool)           {}
 func (noDB) history() ([]string, error)             { return nil, errNoDB }
+func (noDB) close() error                           { return nil }
