@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg := config{tasks: *tasks, rtt: *rtt, engines: *engines, engine: clienttest.Kind(*engine), keep: *keep,
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 
-	kinds, err := parseKinds(*only)
+	kinds, err := clienttest.ParseKinds(*only)
 	if err != nil {
 		return err
 	}
@@ -111,19 +111,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	report(stdout, cfg, *runs, setups, samples)
 	return nil
-}
-
-func parseKinds(list string) ([]clienttest.Kind, error) {
-	var kinds []clienttest.Kind
-	for _, k := range strings.Split(list, ",") {
-		switch kind := clienttest.Kind(strings.TrimSpace(k)); kind {
-		case clienttest.Go, clienttest.PyKind:
-			kinds = append(kinds, kind)
-		default:
-			return nil, fmt.Errorf("unknown controller %q (go, python)", k)
-		}
-	}
-	return kinds, nil
 }
 
 // checkPrerequisites fails early, saying what to do, when a program is missing.

@@ -32,6 +32,7 @@ import (
 
 	"ipcluster/internal/fdlimit"
 	"ipcluster/profiles"
+	"ipcluster/runtime/client/clienttest"
 )
 
 func main() {
@@ -87,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		kinds, err := parseKinds(*controllers)
+		kinds, err := clienttest.ParseKinds(*controllers)
 		if err != nil {
 			return err
 		}

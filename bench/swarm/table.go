@@ -24,19 +24,6 @@ type tableConfig struct {
 	limit fdlimit.Limit
 }
 
-func parseKinds(list string) ([]clienttest.Kind, error) {
-	var kinds []clienttest.Kind
-	for _, k := range strings.Split(list, ",") {
-		switch kind := clienttest.Kind(strings.TrimSpace(k)); kind {
-		case clienttest.Go, clienttest.PyKind:
-			kinds = append(kinds, kind)
-		default:
-			return nil, fmt.Errorf("unknown controller %q (go, python)", k)
-		}
-	}
-	return kinds, nil
-}
-
 // runTable measures every size with every controller and prints one row each (medians
 // of the runs, and the spread of the registration times, since the machine may be shared).
 func runTable(ctx context.Context, cfg tableConfig, out io.Writer) error {

@@ -128,6 +128,17 @@ func TestPxSameOnGoAndPythonEngines(t *testing.T) {
 			}
 		}
 	}
+	// what a command leaves running in the background goes when it ends, on both kinds
+	start := time.Now()
+	if out, code := e.ipcluster("px", "--", "sleep 61.0123 & echo left"); code != 0 || !strings.Contains(out, "[0] left") || !strings.Contains(out, "[1] left") {
+		t.Errorf("px with a background command exited %d:\n%s", code, out)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("px waited %v for a background command", took)
+	}
+	if !testutil.Within(5*time.Second, func() bool { return len(processesMentioning("61.0123")) == 0 }) {
+		t.Errorf("px left the background command running:\n%s", strings.Join(processesMentioning("61.0123"), "\n"))
+	}
 	// one engine failing: the same exit status as when both do
 	if _, code := e.ipcluster("px", "--", "test $IPP_ENGINE_ID = 0"); code != 1 {
 		t.Errorf("px failing on the Python engine only exited %d", code)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ipcluster/internal/shellquote"
+	"ipcluster/runtime/engine"
 )
 
 // Defaults of MapOptions.
@@ -190,7 +191,7 @@ func (m *mapper) submit(ctx context.Context, a *attempt) error {
 	a.python = python
 	code := m.commandLine(a.task)
 	if python {
-		code = pythonMapCode(code)
+		code = PythonCommand(code, engine.CommandLabel(code), nil)
 	}
 	f, err := m.c.Submit(ctx, code, TaskOptions{Targets: targets})
 	if err != nil {
@@ -253,7 +254,7 @@ func (m *mapper) deliver(a *attempt, interrupted bool) {
 		r.End = time.Now()
 	}
 	if a.err != nil && a.python && r.ExitCode == -1 {
-		r.ExitCode = pythonExitCode(a.err)
+		r.ExitCode = PythonExitCode(a.err)
 	}
 	if a.err != nil && m.opts.Timeout > 0 && (r.ExitCode == 124 || r.ExitCode == 137) &&
 		a.res.Received.Sub(a.res.Submitted) >= m.opts.Timeout {

@@ -36,6 +36,21 @@ const (
 	PyKind Kind = "python" // ipyparallel's: python3 -m ipyparallel.controller / .engine
 )
 
+// ParseKinds reads a comma-separated list of controller kinds ("go,python"), as the
+// benchmarks' --controllers flag gives it.
+func ParseKinds(list string) ([]Kind, error) {
+	var kinds []Kind
+	for _, k := range strings.Split(list, ",") {
+		switch kind := Kind(strings.TrimSpace(k)); kind {
+		case Go, PyKind:
+			kinds = append(kinds, kind)
+		default:
+			return nil, fmt.Errorf("unknown controller %q (go, python)", k)
+		}
+	}
+	return kinds, nil
+}
+
 // Bin is the directory of our binaries: $IPCLUSTER_BIN (set by `make test`), else the
 // module's bin/ found upwards from the working directory.
 func Bin() string {

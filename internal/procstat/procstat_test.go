@@ -1,0 +1,58 @@
+package procstat
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestParseStatReadsTheFieldsAfterTheName(t *testing.T) {
+	// a name with a space and a ')' in it, as a process may give itself
+	line := "4242 (a b) c) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 30 7 3 20 0 1 0 999 1000000 300 18446744073709551615\n"
+	p, ok := parseStat(4242, []byte(line), 4096)
+	if !ok {
+		t.Fatal("parseStat refused a valid line")
+	}
+	want := Proc{PID: 4242, PPID: 17, UTime: 2500 * time.Millisecond, STime: 300 * time.Millisecond,
+		CUTime: 70 * time.Millisecond, CSTime: 30 * time.Millisecond, RSS: 300 * 4096}
+	if p != want {
+		t.Errorf("parseStat = %+v, want %+v", p, want)
+	}
+	if p.CPU() != 2900*time.Millisecond {
+		t.Errorf("CPU = %v, want 2.9s", p.CPU())
+	}
+	for _, bad := range []string{"", "4242 no parenthesis", "4242 (x) S 1 2 3"} {
+		if _, ok := parseStat(4242, []byte(bad), 4096); ok {
+			t.Errorf("parseStat accepted %q", bad)
+		}
+	}
+}
+
+func TestTreeHoldsAProcessAndItsChildren(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/<pid>/stat is Linux's")
+	}
+	child := exec.Command("sleep", "30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	tree := Read().Tree(os.Getpid())
+	if len(tree) == 0 || tree[0].PID != os.Getpid() || tree[0].RSS <= 0 {
+		t.Fatalf("the tree of this process starts with %+v", tree)
+	}
+	found := false
+	for _, p := range tree[1:] {
+		if p.PID == child.Process.Pid && p.PPID == os.Getpid() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the tree of this process %v lacks its child %d", tree, child.Process.Pid)
+	}
+	if got := Read().Tree(-1); got != nil {
+		t.Errorf("the tree of no process is %v", got)
+	}
+}
