@@ -190,6 +190,7 @@ func TestIdleConnectionsAreCheapBusyOnesGetTheLargeBuffer(t *testing.T) {
 		t.Fatalf("%d of %d idle peers attached", peerCount(router), idle)
 	}
 	runtime.GC()
+	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap := (after.HeapInuse - min(after.HeapInuse, before.HeapInuse)) / idle
 	stack := (after.StackInuse - min(after.StackInuse, before.StackInuse)) / idle
