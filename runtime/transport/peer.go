@@ -44,12 +44,15 @@ type peer struct {
 	subs     [][]byte // the peer's subscriptions (PUB sockets), under sock.mu
 
 	wmu     sync.Mutex
-	wbuf    []byte // encoded messages not yet written
-	queued  int    // messages in wbuf and in the writer's hands (for the send high-water mark)
-	inHand  int    // of which the writer is writing this many
-	spare   []byte // a drained buffer kept for reuse
-	writing bool   // a writer goroutine is draining wbuf
-	ended   bool   // the reader ended: no writer may start (under wmu)
+	wbuf    []byte                // encoded messages not yet written
+	queued  int                   // messages in wbuf and in the writer's hands (for the send high-water mark)
+	inHand  int                   // of which the writer is writing this many
+	spare   []byte                // a drained buffer kept for reuse
+	writeFn func(fd uintptr) bool // tryWrite's callback (made once: a closure per write allocates)
+	wn      int                   // and its result
+	werr    error
+	writing bool // a writer goroutine is draining wbuf
+	ended   bool // the reader ended: no writer may start (under wmu)
 	writers sync.WaitGroup
 	closing atomic.Bool // the socket is closing: drain wbuf, then close
 	dirty   bool        // on the loop's flush list (loop goroutine only)
@@ -106,6 +109,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 		if p.raw, err = sc.SyscallConn(); err != nil {
 			return nil, err
 		}
+		p.writeFn = p.writeOnce
 	}
 	if s.kind == Router {
 		p.identity = slices.Clone(props["Identity"])
@@ -240,7 +244,7 @@ func (p *peer) flush() {
 		p.wmu.Unlock()
 		return
 	}
-	n, err := p.tryWrite(p.wbuf)
+	n, err := p.tryWrite()
 	switch {
 	case err != nil:
 		p.wbuf, p.queued = p.wbuf[:0], 0
@@ -271,21 +275,22 @@ func (p *peer) startWriter() {
 	}()
 }
 
-// tryWrite writes without waiting: it returns how much the kernel took.
-func (p *peer) tryWrite(b []byte) (int, error) {
+// tryWrite writes wbuf without waiting (under wmu): it returns how much the kernel took.
+func (p *peer) tryWrite() (int, error) {
 	if p.raw == nil {
 		return 0, nil // not a socket: the writer goroutine does it
 	}
-	var n int
-	var werr error
-	err := p.raw.Write(func(fd uintptr) bool {
-		n, werr = rawWrite(fd, b)
-		return true
-	})
+	err := p.raw.Write(p.writeFn)
 	if err != nil {
 		return 0, err
 	}
-	return n, werr
+	return p.wn, p.werr
+}
+
+// writeOnce is tryWrite's callback: it writes wbuf (tryWrite runs under wmu).
+func (p *peer) writeOnce(fd uintptr) bool {
+	p.wn, p.werr = rawWrite(fd, p.wbuf)
+	return true
 }
 
 // writer drains wbuf with blocking writes when flush could not, and ends when it is

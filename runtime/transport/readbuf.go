@@ -20,6 +20,13 @@ type connReader struct {
 	size int // the buffer to take: readBufferSmall or, for a busy peer, readBufferLarge
 	bufp *[]byte
 	r, w int // unread bytes are (*bufp)[r:w]
+
+	// The netpoller callbacks and their results, made once: closures made per read would
+	// allocate on every message.
+	fillFn, directFn func(fd uintptr) bool
+	direct           []byte // readDirect's target
+	n                int
+	errno            syscall.Errno
 }
 
 var readBuffers = map[int]*sync.Pool{
@@ -32,6 +39,7 @@ func newConnReader(conn net.Conn, size int) *connReader {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
+			c.fillFn, c.directFn = c.fillOnce, c.directOnce
 		}
 	}
 	return c
@@ -72,23 +80,8 @@ func (c *connReader) fill() error {
 		c.release()
 		return err
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		taken := c.bufp == nil
-		if taken {
-			c.bufp = readBuffers[c.size].Get().(*[]byte)
-		}
-		n, errno = rawRead(fd, (*c.bufp)[c.w:])
-		if errno == syscall.EAGAIN {
-			if taken { // wait for readability without a buffer
-				readBuffers[len(*c.bufp)].Put(c.bufp)
-				c.bufp = nil
-			}
-			return false
-		}
-		return true
-	})
+	err := c.rc.Read(c.fillFn)
+	n, errno := c.n, c.errno
 	switch {
 	case err == nil && errno == 0 && n > 0:
 		c.w += n
@@ -101,6 +94,24 @@ func (c *connReader) fill() error {
 	}
 	c.release()
 	return err
+}
+
+// fillOnce reads into the buffer, taking one from the pool for it; when nothing is there
+// it gives a buffer it took back and asks to wait for readability.
+func (c *connReader) fillOnce(fd uintptr) bool {
+	taken := c.bufp == nil
+	if taken {
+		c.bufp = readBuffers[c.size].Get().(*[]byte)
+	}
+	c.n, c.errno = rawRead(fd, (*c.bufp)[c.w:])
+	if c.errno == syscall.EAGAIN {
+		if taken {
+			readBuffers[len(*c.bufp)].Put(c.bufp)
+			c.bufp = nil
+		}
+		return false
+	}
+	return true
 }
 
 // Read reads into b what is buffered, or, when nothing is, what the connection has
@@ -141,12 +152,10 @@ func (c *connReader) readDirect(b []byte) (int, error) {
 	if c.rc == nil {
 		return c.conn.Read(b)
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		n, errno = rawRead(fd, b)
-		return errno != syscall.EAGAIN
-	})
+	c.direct = b
+	err := c.rc.Read(c.directFn)
+	c.direct = nil
+	n, errno := c.n, c.errno
 	switch {
 	case err != nil:
 		return 0, err
@@ -156,6 +165,11 @@ func (c *connReader) readDirect(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+func (c *connReader) directOnce(fd uintptr) bool {
+	c.n, c.errno = rawRead(fd, c.direct)
+	return c.errno != syscall.EAGAIN
 }
 
 // rawRead reads what the kernel has now; EAGAIN says it has nothing.
