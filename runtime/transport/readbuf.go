@@ -62,22 +62,20 @@ func (c *connReader) release() {
 	}
 }
 
-// fill reads what the connection has after the unread bytes, waiting for at least one.
+// fill reads what the connection has, waiting for at least one byte, into a buffer taken
+// for it. It is called with nothing buffered, hence no buffer held (see release).
 func (c *connReader) fill() error {
-	if c.bufp != nil && c.r > 0 {
-		c.w = copy(*c.bufp, (*c.bufp)[c.r:c.w])
-		c.r = 0
-	}
 	if c.rc == nil {
-		if c.bufp == nil {
-			c.bufp = readBuffers[c.size].Get().(*[]byte)
-		}
-		n, err := c.conn.Read((*c.bufp)[c.w:])
+		c.bufp = readBuffers[c.size].Get().(*[]byte)
+		n, err := c.conn.Read(*c.bufp)
 		c.w += n
 		if n > 0 {
 			return nil
 		}
 		c.release()
+		if err == nil {
+			err = io.ErrNoProgress // a reader may return 0, nil; ours must return a byte
+		}
 		return err
 	}
 	err := c.rc.Read(c.fillFn)
@@ -96,19 +94,14 @@ func (c *connReader) fill() error {
 	return err
 }
 
-// fillOnce reads into the buffer, taking one from the pool for it; when nothing is there
-// it gives a buffer it took back and asks to wait for readability.
+// fillOnce reads into a buffer taken from the pool; when nothing is there it gives the
+// buffer back and asks to wait for readability.
 func (c *connReader) fillOnce(fd uintptr) bool {
-	taken := c.bufp == nil
-	if taken {
-		c.bufp = readBuffers[c.size].Get().(*[]byte)
-	}
-	c.n, c.errno = rawRead(fd, (*c.bufp)[c.w:])
+	c.bufp = readBuffers[c.size].Get().(*[]byte)
+	c.n, c.errno = rawRead(fd, *c.bufp)
 	if c.errno == syscall.EAGAIN {
-		if taken {
-			readBuffers[len(*c.bufp)].Put(c.bufp)
-			c.bufp = nil
-		}
+		readBuffers[len(*c.bufp)].Put(c.bufp)
+		c.bufp = nil
 		return false
 	}
 	return true
