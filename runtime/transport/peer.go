@@ -3,7 +3,6 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,10 +17,10 @@ import (
 
 // A connection reads through a small buffer until its peer sends in bursts (a message
 // boundary with more bytes already read, burstsToGrow times), then through a large one,
-// which saves read calls: idle connections, which may be thousands, cost a few kB each
-// instead of 64. One burst is not enough: in a registration storm nearly every engine's
-// heartbeat connection sees two echoes queued once, and 64 kB for each of 10,000 engines
-// would be most of the controller's memory.
+// which saves read calls. Buffers are pooled and held only while they hold unread bytes
+// (connReader), so the size matters for connections busy at once: one burst is not
+// enough, as in a registration storm nearly every engine's heartbeat connection sees two
+// echoes queued once.
 const (
 	readBufferSmall = 4 << 10
 	readBufferLarge = 64 << 10
@@ -34,22 +33,27 @@ const maxHandshakeFrame = 1 << 20
 // peer is one ZMTP connection of a socket. A reader goroutine parses incoming messages and
 // hands them to the socket; outgoing messages are appended to wbuf by the socket's owner
 // and written with a non-blocking write, and what the kernel does not take at once is
-// written by the peer's writer goroutine, so that the owner never blocks on a slow peer.
+// written by a writer goroutine started for it (ending when wbuf is drained), so that the
+// owner never blocks on a slow peer and an idle connection has one goroutine, not two.
 type peer struct {
 	sock     *Socket
 	conn     net.Conn
 	raw      syscall.RawConn
-	r        *bufio.Reader
+	r        *connReader
 	identity []byte   // routing id (ROUTER sockets)
 	subs     [][]byte // the peer's subscriptions (PUB sockets), under sock.mu
 
 	wmu     sync.Mutex
-	wbuf    []byte // encoded messages not yet written
-	queued  int    // messages in wbuf and in the writer's hands (for the send high-water mark)
-	inHand  int    // of which the writer is writing this many
-	spare   []byte // a drained buffer kept for reuse
-	writing bool   // the writer goroutine is draining wbuf
-	kick    chan struct{}
+	wbuf    []byte                // encoded messages not yet written
+	queued  int                   // messages in wbuf and in the writer's hands (for the send high-water mark)
+	inHand  int                   // of which the writer is writing this many
+	spare   []byte                // a drained buffer kept for reuse
+	writeFn func(fd uintptr) bool // tryWrite's callback (made once: a closure per write allocates)
+	wn      int                   // and its result
+	werr    error
+	writing bool // a writer goroutine is draining wbuf
+	ended   bool // the reader ended: no writer may start (under wmu)
+	writers sync.WaitGroup
 	closing atomic.Bool // the socket is closing: drain wbuf, then close
 	dirty   bool        // on the loop's flush list (loop goroutine only)
 
@@ -70,7 +74,7 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 	if _, err := conn.Write(out); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReaderSize(newReader(conn), readBufferSmall)
+	r := newConnReader(conn, readBufferSmall)
 	g := make([]byte, greetingSize)
 	if _, err := io.ReadFull(r, g); err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
@@ -100,11 +104,12 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 		return nil, fmt.Errorf("a %s socket cannot talk to a %q peer", socketTypeNames[s.kind], t)
 	}
 	conn.SetDeadline(time.Time{})
-	p := &peer{sock: s, conn: conn, r: r, kick: make(chan struct{}, 1), room: make(chan struct{}, 1), done: make(chan struct{})}
+	p := &peer{sock: s, conn: conn, r: r, room: make(chan struct{}, 1), done: make(chan struct{})}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if p.raw, err = sc.SyscallConn(); err != nil {
 			return nil, err
 		}
+		p.writeFn = p.writeOnce
 	}
 	if s.kind == Router {
 		p.identity = slices.Clone(props["Identity"])
@@ -115,12 +120,14 @@ func (s *Socket) handshake(conn net.Conn) (*peer, error) {
 	return p, nil
 }
 
-// run serves an attached peer until its connection ends; it returns when the reader stops.
+// run serves an attached peer until its connection ends; it returns when the reader and
+// any writer have stopped.
 func (p *peer) run() {
-	p.sock.ctx.wg.Add(1)
-	go func() {
-		defer p.sock.ctx.wg.Done()
-		p.writer()
+	defer func() {
+		p.wmu.Lock()
+		p.ended = true
+		p.wmu.Unlock()
+		p.writers.Wait()
 	}()
 	var msg [][]byte
 	for {
@@ -149,7 +156,7 @@ func (p *peer) run() {
 			}
 			if p.r.Buffered() > 0 && p.r.Size() < readBufferLarge {
 				if p.bursts++; p.bursts >= burstsToGrow {
-					p.growReadBuffer()
+					p.r.grow()
 				}
 			}
 		}
@@ -185,12 +192,6 @@ func (p *peer) read(n int, hwm int64) {
 		default:
 		}
 	}
-}
-
-// growReadBuffer moves the peer to a large read buffer, keeping what the small one holds.
-func (p *peer) growReadBuffer() {
-	held, _ := p.r.Peek(p.r.Buffered())
-	p.r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(slices.Clone(held)), newReader(p.conn)), readBufferLarge)
 }
 
 // onCommand handles a command after the handshake; false ends the connection.
@@ -243,7 +244,7 @@ func (p *peer) flush() {
 		p.wmu.Unlock()
 		return
 	}
-	n, err := p.tryWrite(p.wbuf)
+	n, err := p.tryWrite()
 	switch {
 	case err != nil:
 		p.wbuf, p.queued = p.wbuf[:0], 0
@@ -251,8 +252,7 @@ func (p *peer) flush() {
 		p.wbuf, p.queued = p.wbuf[:0], 0
 	default:
 		p.wbuf = p.wbuf[:copy(p.wbuf, p.wbuf[n:])]
-		p.writing = true
-		p.wake()
+		p.startWriter()
 	}
 	p.wmu.Unlock()
 	if err != nil {
@@ -260,67 +260,69 @@ func (p *peer) flush() {
 	}
 }
 
-func (p *peer) wake() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
+// startWriter starts a writer goroutine for what wbuf holds (under wmu, none running).
+// Once the reader has ended the connection is closed and there is nothing to write.
+func (p *peer) startWriter() {
+	if p.ended {
+		p.wbuf, p.queued = p.wbuf[:0], 0
+		return
 	}
+	p.writing = true
+	p.writers.Add(1)
+	go func() {
+		defer p.writers.Done()
+		p.writer()
+	}()
 }
 
-// tryWrite writes without waiting: it returns how much the kernel took.
-func (p *peer) tryWrite(b []byte) (int, error) {
+// tryWrite writes wbuf without waiting (under wmu): it returns how much the kernel took.
+func (p *peer) tryWrite() (int, error) {
 	if p.raw == nil {
 		return 0, nil // not a socket: the writer goroutine does it
 	}
-	var n int
-	var werr error
-	err := p.raw.Write(func(fd uintptr) bool {
-		n, werr = rawWrite(fd, b)
-		return true
-	})
+	err := p.raw.Write(p.writeFn)
 	if err != nil {
 		return 0, err
 	}
-	return n, werr
+	return p.wn, p.werr
 }
 
-// writer drains wbuf with blocking writes when flush could not, and, once the socket is
-// closing, writes what is left (within the linger deadline) and closes the connection.
+// writeOnce is tryWrite's callback: it writes wbuf (tryWrite runs under wmu).
+func (p *peer) writeOnce(fd uintptr) bool {
+	p.wn, p.werr = rawWrite(fd, p.wbuf)
+	return true
+}
+
+// writer drains wbuf with blocking writes when flush could not, and ends when it is
+// empty; once the socket is closing, it writes what is left (within the linger deadline)
+// and closes the connection.
 func (p *peer) writer() {
 	for {
-		select {
-		case <-p.kick:
-		case <-p.done:
+		p.wmu.Lock()
+		if len(p.wbuf) == 0 {
+			p.writing = false
+			closing := p.closing.Load()
+			p.wmu.Unlock()
+			if closing {
+				p.end()
+			}
 			return
 		}
-		for {
-			p.wmu.Lock()
-			if len(p.wbuf) == 0 {
-				p.writing = false
-				p.wmu.Unlock()
-				break
-			}
-			buf := p.wbuf
-			p.wbuf, p.spare = p.spare[:0], nil
-			p.writing = true
-			p.inHand = p.queued // a partly written message counts until it is all written
-			p.wmu.Unlock()
-			if _, err := p.conn.Write(buf); err != nil {
-				p.end()
-				return
-			}
-			p.wmu.Lock()
-			p.queued -= p.inHand
-			p.inHand = 0
-			if cap(buf) <= 1<<20 {
-				p.spare = buf[:0]
-			}
-			p.wmu.Unlock()
-		}
-		if p.closing.Load() {
+		buf := p.wbuf
+		p.wbuf, p.spare = p.spare[:0], nil
+		p.inHand = p.queued // a partly written message counts until it is all written
+		p.wmu.Unlock()
+		if _, err := p.conn.Write(buf); err != nil {
 			p.end()
 			return
 		}
+		p.wmu.Lock()
+		p.queued -= p.inHand
+		p.inHand = 0
+		if cap(buf) <= 1<<20 {
+			p.spare = buf[:0]
+		}
+		p.wmu.Unlock()
 	}
 }
 
@@ -328,7 +330,15 @@ func (p *peer) writer() {
 func (p *peer) linger(deadline time.Time) {
 	p.conn.SetWriteDeadline(deadline)
 	p.closing.Store(true)
-	p.wake()
+	p.wmu.Lock()
+	if !p.writing {
+		p.startWriter()
+	}
+	ended := p.ended
+	p.wmu.Unlock()
+	if ended {
+		p.end()
+	}
 }
 
 // end closes the connection (once) and detaches the peer from its socket.

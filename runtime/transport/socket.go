@@ -285,7 +285,13 @@ func (s *Socket) accept(ln net.Listener) {
 		go func() {
 			defer s.ctx.wg.Done()
 			if p := s.open(conn); p != nil {
-				p.run()
+				// A fresh goroutine reads: the handshake grows its goroutine's stack, which a
+				// connection (idle, mostly, and one of thousands) would keep for its life.
+				s.ctx.wg.Add(1)
+				go func() {
+					defer s.ctx.wg.Done()
+					p.run()
+				}()
 			}
 		}()
 	}

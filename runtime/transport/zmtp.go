@@ -3,7 +3,6 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -156,7 +155,7 @@ var errFrameTooLarge = errors.New("frame exceeds the maximum message size")
 
 // readFrame reads one frame: its flags and body. A frame announcing more than limit bytes
 // (limit < 0: no limit) is refused before any of its body is read.
-func readFrame(r *bufio.Reader, limit int64) (flags byte, body []byte, err error) {
+func readFrame(r *connReader, limit int64) (flags byte, body []byte, err error) {
 	if flags, err = r.ReadByte(); err != nil {
 		return 0, nil, err
 	}
