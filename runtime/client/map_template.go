@@ -60,28 +60,21 @@ func (t CommandTemplate) Empty() bool {
 
 // Expand is the shell command line for input number seq.
 func (t CommandTemplate) Expand(input string, seq int) string {
+	placeholder := func(p string) string {
+		switch p {
+		case placeInput:
+			return shellquote.Quote(input)
+		case placeSeq:
+			return strconv.Itoa(seq)
+		}
+		return engineIDExpansion
+	}
 	if t.asLine {
-		return substitute(t.words[0], func(p string) string {
-			switch p {
-			case placeInput:
-				return shellquote.Quote(input)
-			case placeSeq:
-				return strconv.Itoa(seq)
-			}
-			return engineIDExpansion
-		}, func(s string) string { return s })
+		return substitute(t.words[0], placeholder, func(s string) string { return s })
 	}
 	quoted := make([]string, len(t.words))
 	for i, w := range t.words {
-		q := substitute(w, func(p string) string {
-			switch p {
-			case placeInput:
-				return shellquote.Quote(input)
-			case placeSeq:
-				return strconv.Itoa(seq)
-			}
-			return engineIDExpansion
-		}, func(s string) string {
+		q := substitute(w, placeholder, func(s string) string {
 			if s == "" {
 				return ""
 			}

@@ -12,14 +12,7 @@ import (
 
 func TestLoopEchoPostTimersAndStop(t *testing.T) {
 	before := runtime.NumGoroutine()
-	zctx, err := NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := NewLoop(zctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zctx, loop := newContextAndLoop(t)
 	router, _ := zctx.NewSocket(Router)
 	router.SetIdentity([]byte("server"))
 	router.SetMandatory()
@@ -82,14 +75,7 @@ func TestLoopEchoPostTimersAndStop(t *testing.T) {
 // already be delivering messages when Add runs; under -race this shows whether Add and the
 // connection goroutines agree on the socket's loop without a data race.
 func TestAddAfterBindWhilePeersDeliver(t *testing.T) {
-	zctx, err := NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := NewLoop(zctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zctx, loop := newContextAndLoop(t)
 	router, _ := zctx.NewSocket(Router)
 	port, err := router.Bind("tcp", "127.0.0.1", 0)
 	if err != nil {

@@ -139,3 +139,17 @@ func TestPubSendsOnlySubscribedTopics(t *testing.T) {
 		}
 	}
 }
+
+// newContextAndLoop is a context and a loop on it, as every program that serves sockets starts.
+func newContextAndLoop(t *testing.T) (*Context, *Loop) {
+	t.Helper()
+	zctx, err := NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err := NewLoop(zctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zctx, loop
+}

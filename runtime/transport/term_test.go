@@ -8,14 +8,7 @@ import (
 // A program that fails while setting up (a port in use) closes its sockets and terminates
 // its context without ever running its loop: Term must return, on both backends.
 func TestTermAfterALoopThatNeverRan(t *testing.T) {
-	zctx, err := NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := NewLoop(zctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zctx, loop := newContextAndLoop(t)
 	router, err := zctx.NewSocket(Router)
 	if err != nil {
 		t.Fatal(err)
