@@ -51,7 +51,23 @@ type State struct {
 	Hosts    []string // where it runs
 	ExitCode *int     // when ended and known
 	Running  int      // processes (or array elements) still running
+	Cause    Cause    // why it ended, when the scheduler or the process says (else "")
 }
+
+// Cause is why a job or process ended, in words common to every launcher, so that the
+// supervisor and `ipcluster list` can tell a time limit from a crash whatever the scheduler.
+type Cause string
+
+// Causes. A scheduler's own words (Slurm's TIMEOUT, PBS's Exit_status -29, ...) are mapped
+// to these in its row.
+const (
+	CauseWalltime    Cause = "walltime"     // killed at its time limit
+	CauseOOM         Cause = "oom"          // killed for exceeding its memory
+	CausePreempted   Cause = "preempted"    // preempted by the scheduler
+	CauseNodeFailure Cause = "node_failure" // its node failed or was lost
+	CauseCancelled   Cause = "cancelled"    // cancelled from outside (scancel, qdel, kill)
+	CauseExit        Cause = "exit"         // the program exited on its own (ExitCode says how)
+)
 
 // Process is one started process.
 type Process struct {
