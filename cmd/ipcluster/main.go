@@ -36,6 +36,7 @@ func main() {
 		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand(), mapCommand()},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	app.Commands = append(app.Commands, dashboardCommand(), topCommand()) // the live views (dashboard.go, top.go)
 	// --version names the ZeroMQ transport (ipcluster talks to the controller for px, list, engines).
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and the ZeroMQ transport"}
 	cli.VersionPrinter = func(*cli.Context) {
