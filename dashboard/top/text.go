@@ -6,6 +6,7 @@ package top
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,7 @@ func Render(v dashboard.View, width, height, offset int) (screen string, maxOffs
 		name = "''"
 	}
 	head = append(head, fmt.Sprintf("ipcluster top: cluster %s (profile %s)  %s", name, v.Profile, v.Time.Format("15:04:05")))
-	head = append(head, summary(v))
+	head = append(head, summary(v), fmt.Sprintf("tasks: %d unassigned, %d assigned, %d done", v.Queue.Unassigned, v.Queue.Assigned, v.Queue.Completed))
 	for _, e := range v.Errors {
 		head = append(head, "! "+e)
 	}
@@ -119,12 +120,11 @@ func summary(v dashboard.View) string {
 	if v.Cluster != nil {
 		parts = append(parts, v.Cluster.Launcher)
 	}
-	parts = append(parts, fmt.Sprintf("tasks %d unassigned, %d assigned, %d done", v.Queue.Unassigned, v.Queue.Assigned, v.Queue.Completed))
 	return strings.Join(parts, " · ")
 }
 
 func engineRows(es []dashboard.Engine) [][]string {
-	rows := [][]string{{"ID", "STATE", "KIND", "HOST", "PID", "BEAT", "RUN/Q", "DONE", "FAIL", "JOB", "TASK"}}
+	rows := [][]string{{"ID", "STATE", "BEAT", "RUN/Q", "DONE", "FAIL", "KIND", "HOST", "PID", "JOB", "TASK"}}
 	for _, e := range es {
 		beat := "?"
 		if e.HeartbeatAge != nil {
@@ -141,8 +141,8 @@ func engineRows(es []dashboard.Engine) [][]string {
 		if e.Detail != "" && task == "" {
 			task = "(" + e.Detail + ")"
 		}
-		rows = append(rows, []string{strconv.Itoa(e.ID), state, orQ(e.Kind), orQ(e.Host), intQ(e.PID), beat,
-			fmt.Sprintf("%d/%d", e.Running, e.Queued), strconv.Itoa(e.Completed), intQ(e.Failed), e.Job, task})
+		rows = append(rows, []string{strconv.Itoa(e.ID), state, beat, fmt.Sprintf("%d/%d", e.Running, e.Queued),
+			strconv.Itoa(e.Completed), intQ(e.Failed), orQ(e.Kind), shortHost(orQ(e.Host)), intQ(e.PID), e.Job, task})
 	}
 	return rows
 }
@@ -170,6 +170,14 @@ func failureLine(f dashboard.Failure) string {
 		s += " | " + lines[len(lines)-1]
 	}
 	return s
+}
+
+// shortHost is a host name without its domain, at most 16 columns.
+func shortHost(h string) string {
+	if i := strings.IndexByte(h, '.'); i > 0 && net.ParseIP(h) == nil {
+		h = h[:i]
+	}
+	return clip(h, 16)
 }
 
 // table aligns rows in columns (the last one left ragged).

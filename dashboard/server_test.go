@@ -1,0 +1,160 @@
+package dashboard
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ipcluster/internal/testutil"
+)
+
+// serve runs a dashboard over a fake controller until the test ends.
+func serve(t *testing.T, readOnly bool, actions Actions, src *fakeSource) (*Server, *Collector) {
+	t.Helper()
+	col := NewCollector(Config{ProfileDir: t.TempDir(), Refresh: 20 * time.Millisecond, LauncherRefresh: 50 * time.Millisecond,
+		LostAfter: 300 * time.Millisecond, ReadOnly: readOnly, Actions: actions,
+		connect: func(context.Context) (controllerSource, error) { return src, nil }})
+	srv, err := Listen(col, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { col.Run(ctx); done <- struct{}{} }()
+	go func() { srv.Serve(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	return srv, col
+}
+
+func base(s *Server) string { return strings.TrimSuffix(s.URL(), "/?token="+s.Token()) }
+
+func status(t *testing.T, c *http.Client, method, url string, header map[string]string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader("{}"))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestEveryRequestNeedsTheToken(t *testing.T) {
+	var stops atomic.Int32
+	srv, _ := serve(t, false, Actions{StopCluster: func(context.Context) error { stops.Add(1); return nil }}, newFakeSource(engineReport{ID: 0}))
+	b := base(srv)
+	plain := &http.Client{Timeout: 5 * time.Second}
+	for _, p := range []string{"/", "/?token=wrong", "/?token=", "/static/app.js", "/static/style.css", "/static/", "/api/cluster", "/api/events", "/nothing"} {
+		if code := status(t, plain, "GET", b+p, nil); code != http.StatusForbidden {
+			t.Errorf("GET %s without the token: %d, want 403", p, code)
+		}
+	}
+	if code := status(t, plain, "POST", b+"/api/actions/stop-cluster", nil); code != http.StatusForbidden {
+		t.Errorf("POST an action without the token: %d, want 403", code)
+	}
+	if code := status(t, plain, "GET", b+"/api/cluster", map[string]string{"Authorization": "token " + strings.Repeat("0", 48)}); code != http.StatusForbidden {
+		t.Errorf("a wrong token in the header: %d", code)
+	}
+
+	// The tokened URL opens the page and leaves a cookie, which then opens the rest.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	if code := status(t, browser, "GET", srv.URL(), nil); code != http.StatusOK {
+		t.Fatalf("GET %s: %d", srv.URL(), code)
+	}
+	for _, p := range []string{"/static/app.js", "/static/style.css", "/api/cluster"} {
+		if code := status(t, browser, "GET", b+p, nil); code != http.StatusOK {
+			t.Errorf("GET %s with the cookie: %d", p, code)
+		}
+	}
+	// The cookie alone, which any site could make the browser send, does not run an action.
+	if code := status(t, browser, "POST", b+"/api/actions/stop-cluster", nil); code != http.StatusForbidden || stops.Load() != 0 {
+		t.Errorf("action with the cookie only: %d, %d stops", code, stops.Load())
+	}
+	hdr := map[string]string{TokenHeader: srv.Token(), "Content-Type": "application/json"}
+	if code := status(t, plain, "POST", b+"/api/actions/stop-cluster", hdr); code != http.StatusOK || stops.Load() != 1 {
+		t.Errorf("action with the token header: %d, %d stops", code, stops.Load())
+	}
+	if code := status(t, plain, "POST", b+"/api/actions/scale", hdr); code != http.StatusNotFound {
+		t.Errorf("an action not offered: %d, want 404", code)
+	}
+}
+
+func TestReadOnlyRefusesActions(t *testing.T) {
+	var stops atomic.Int32
+	srv, _ := serve(t, true, Actions{StopCluster: func(context.Context) error { stops.Add(1); return nil }}, newFakeSource(engineReport{ID: 0}))
+	hdr := map[string]string{TokenHeader: srv.Token()}
+	c := &http.Client{Timeout: 5 * time.Second}
+	if code := status(t, c, "POST", base(srv)+"/api/actions/stop-cluster", hdr); code != http.StatusForbidden || stops.Load() != 0 {
+		t.Errorf("read-only: action answered %d, ran %d times", code, stops.Load())
+	}
+	resp, err := c.Get(srv.URL()[:strings.Index(srv.URL(), "/?")] + "/api/cluster?token=" + srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v View
+	json.NewDecoder(resp.Body).Decode(&v)
+	if !v.ReadOnly || len(v.Actions) != 0 {
+		t.Errorf("read-only view offers %v (read_only %v)", v.Actions, v.ReadOnly)
+	}
+}
+
+// The event stream shows a killed engine lost without anyone asking again.
+func TestEventStreamShowsLostEngine(t *testing.T) {
+	src := newFakeSource(engineReport{ID: 0}, engineReport{ID: 1})
+	srv, _ := serve(t, false, Actions{}, src)
+	resp, err := http.Get(base(srv) + "/api/events?token=" + srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	views := make(chan View, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var v View
+				if json.Unmarshal([]byte(data), &v) == nil {
+					views <- v
+				}
+			}
+		}
+		close(views)
+	}()
+	state := func(want string) func() bool {
+		return func() bool {
+			for {
+				select {
+				case v, ok := <-views:
+					if !ok {
+						return false
+					}
+					if len(v.Engines) == 2 && v.Engines[1].State == want {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		}
+	}
+	testutil.Eventually(t, 5*time.Second, "engine 1 idle in the stream", state(Idle))
+	src.kill(1)
+	testutil.Eventually(t, 5*time.Second, "engine 1 lost in the stream", state(Lost))
+}
