@@ -39,6 +39,12 @@ func (c *Collector) viewLocked(now time.Time) View {
 	}
 	sort.Strings(v.Errors)
 	engines := c.tracker.engines(now)
+	byUUID := c.tracker.idByUUID()
+	for i := range v.Failures {
+		if id, ok := byUUID[v.Failures[i].EngineUUID]; ok && v.Failures[i].Engine == nil {
+			v.Failures[i].Engine = ptr(id)
+		}
+	}
 	for i := range engines {
 		e := &engines[i]
 		if e.Failed == nil && c.failedBy != nil && e.UUID != "" {
@@ -106,8 +112,10 @@ func placeEngines(engines []Engine, jobs []Job, sets []setInfo) {
 // and the engine sets.
 func jobsOf(f *cluster.File, st cluster.Status) ([]Job, []setInfo) {
 	words := map[string]string{}
+	scheduler := map[string]launchers.JobState{}
 	for _, j := range st.Jobs {
 		words[j.ID] = j.State
+		scheduler[j.ID] = j
 	}
 	var jobs []Job
 	if f.Controller != nil && f.Controller.State != nil {
@@ -145,6 +153,12 @@ func jobsOf(f *cluster.File, st cluster.Status) ([]Job, []setInfo) {
 			}
 			if j.Hosts == nil {
 				j.Hosts = []string{}
+			}
+			if js := scheduler[jid]; js.Elapsed != "" {
+				j.Elapsed = ptr(js.Elapsed)
+			}
+			if js := scheduler[jid]; js.TimeLeft != "" {
+				j.TimeLeft = ptr(js.TimeLeft)
 			}
 			jobs = append(jobs, j)
 		}

@@ -137,11 +137,8 @@ func (c *Collector) startProbes(ctx context.Context, src controllerSource, sem c
 }
 
 func (c *Collector) pollRecords(ctx context.Context, src controllerSource) {
-	c.mu.Lock()
-	byUUID := c.tracker.idByUUID()
-	c.mu.Unlock()
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err := c.recs.poll(qctx, src, byUUID)
+	err := c.recs.poll(qctx, src)
 	cancel()
 	if errors.Is(err, context.Canceled) {
 		return

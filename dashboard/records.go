@@ -37,9 +37,8 @@ func newTaskRecords(now time.Time) *taskRecords {
 	return &taskRecords{since: now.Add(-recordsLookback), atSince: map[string]bool{}, failed: map[string]int{}, current: map[string]string{}}
 }
 
-// poll reads what finished since the last poll, and the unfinished tasks' engines. byUUID
-// names engines by id.
-func (r *taskRecords) poll(ctx context.Context, src controllerSource, byUUID map[string]int) error {
+// poll reads what finished since the last poll, and the unfinished tasks' engines.
+func (r *taskRecords) poll(ctx context.Context, src controllerSource) error {
 	recs, err := src.records(ctx, map[string]any{"completed": map[string]any{"$gte": wire.FormatDate(r.since)}},
 		[]string{"msg_id", "engine_uuid", "completed", "result_content"})
 	if err != nil {
@@ -72,12 +71,9 @@ func (r *taskRecords) poll(ctx context.Context, src controllerSource, byUUID map
 		}
 		uuid := str(rec["engine_uuid"])
 		r.failed[uuid]++
-		f := Failure{MsgID: id, Completed: done, Error: strings.TrimSpace(rc.Ename + ": " + rc.Evalue)}
+		f := Failure{MsgID: id, EngineUUID: uuid, Completed: done, Error: strings.TrimSpace(rc.Ename + ": " + rc.Evalue)}
 		if rc.Status == "aborted" {
 			f.Error = "aborted"
-		}
-		if eid, ok := byUUID[uuid]; ok {
-			f.Engine = ptr(eid)
 		}
 		r.failures = append(r.failures, f)
 		newFailed = append(newFailed, id)

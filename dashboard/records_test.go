@@ -38,11 +38,10 @@ func TestTaskRecordsFailuresAndRunning(t *testing.T) {
 		return out
 	}
 	r := newTaskRecords(t0)
-	byUUID := map[string]int{"u0": 0, "u1": 1}
-	if err := r.poll(context.Background(), src, byUUID); err != nil {
+	if err := r.poll(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.failures) != 1 || r.failures[0].MsgID != "b" || *r.failures[0].Engine != 1 || r.failures[0].Error != "CommandError: exited with status 3" {
+	if len(r.failures) != 1 || r.failures[0].MsgID != "b" || r.failures[0].EngineUUID != "u1" || r.failures[0].Error != "CommandError: exited with status 3" {
 		t.Fatalf("failures %+v", r.failures)
 	}
 	if tail := r.failures[0].StderrTail; !strings.HasSuffix(tail, "the last line\n") || len(tail) > stderrTail+len("…") {
@@ -55,14 +54,14 @@ func TestTaskRecordsFailuresAndRunning(t *testing.T) {
 		t.Errorf("current task of engine 0: %q", r.current["u0"])
 	}
 	// The next poll starts at the latest completion and sees b again: it is not counted twice.
-	if err := r.poll(context.Background(), src, byUUID); err != nil {
+	if err := r.poll(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.failures) != 1 || r.failed["u1"] != 1 {
 		t.Errorf("a failure counted twice: %+v %v", r.failures, r.failed)
 	}
 	finished = append(finished, rec("msg_id", "e", "engine_uuid", "u0", "completed", at(5), "result_content", map[string]any{"status": "error", "ename": "X", "evalue": "y"}))
-	r.poll(context.Background(), src, byUUID)
+	r.poll(context.Background(), src)
 	if len(r.failures) != 2 || r.failed["u0"] != 1 || r.failed["u1"] != 1 {
 		t.Errorf("a new failure: %+v %v", r.failures, r.failed)
 	}

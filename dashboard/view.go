@@ -105,6 +105,7 @@ type Sample struct {
 type Failure struct {
 	MsgID      string    `json:"msg_id"`
 	Engine     *int      `json:"engine"`
+	EngineUUID string    `json:"engine_uuid,omitempty"`
 	Completed  time.Time `json:"completed"`
 	Error      string    `json:"error"`
 	StderrTail string    `json:"stderr_tail"`

@@ -96,6 +96,7 @@ function renderJobs(v) {
       el("td", {}, j.hosts.join(" ")), el("td", {}, j.engines.join(" "))));
   $("jobs").tBodies[0].replaceChildren(...rows);
   $("no-jobs").hidden = v.jobs.length > 0;
+  $("jobs").hidden = v.jobs.length === 0;
 }
 
 // chart draws one series of the history as a line over the window; the caption (and the
