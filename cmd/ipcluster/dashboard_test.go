@@ -21,8 +21,8 @@ import (
 )
 
 // The dashboard of 4 Go engines in one Slurm job, in headless Chromium: a row per engine and
-// the job with Slurm's state; the JSON agrees with `ipcluster list`; an engine killed with
-// SIGKILL shows lost within 10 s, without a reload.
+// the job with Slurm's state; the JSON agrees with `ipcluster list`; a failed task is listed;
+// an engine killed with SIGKILL shows lost within 10 s, without a reload.
 func TestDashboardSlurmInChromium(t *testing.T) {
 	harness.Slurm(t)
 	e := newEnv(t)
@@ -48,6 +48,23 @@ func TestDashboardSlurmInChromium(t *testing.T) {
 		t.Errorf("job row %q (%v): want Slurm's RUNNING and engines 0 1 2 3", text, err)
 	}
 	dashboardMatchesList(t, e, d)
+	var v struct {
+		Jobs []struct {
+			Elapsed  *string `json:"elapsed"`
+			TimeLeft *string `json:"time_left"`
+		} `json:"jobs"`
+	}
+	if d.get(t, "/api/cluster", &v); len(v.Jobs) != 1 || v.Jobs[0].Elapsed == nil || v.Jobs[0].TimeLeft == nil {
+		t.Errorf("the job's run time and time left (squeue %%M, %%L) are not shown: %+v", v.Jobs)
+	}
+
+	// Some task flow, one task failing, for the charts and the failures (and the screenshot).
+	if out, code := e.ipcluster("map", "--cluster-id=dash", "--range", "1-80", "--", "sleep 0.1; test {} -ne 17"); code != 1 || !strings.Contains(out, "79 succeeded, 1 failed") {
+		t.Fatalf("map exited %d:\n%s", code, out)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('li.failure').length === 1`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the failed task is not shown: %v", err)
+	}
 
 	// SIGKILL one engine: the page (never reloaded: the mark set now stays) shows it lost.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`)); err != nil {
@@ -162,6 +179,7 @@ func TestDashboardTokenReadOnlyAndStop(t *testing.T) {
 	if st := listOne(t, e); st.Controller != "running" {
 		t.Fatalf("the read-only dashboard stopped the cluster: %+v", st)
 	}
+	mapProgressShown(t, e, ro)
 
 	rw := startDashboard(t, e)
 	if code := rw.request(t, "POST", "/api/actions/stop-cluster", nil); code != http.StatusForbidden {
@@ -174,6 +192,40 @@ func TestDashboardTokenReadOnlyAndStop(t *testing.T) {
 		t.Errorf("cluster still listed after the dashboard stopped it:\n%s", out)
 	}
 	e.assertNoProcesses()
+}
+
+// mapProgressShown runs a map and watches its progress in the dashboard's JSON, until the
+// map ends and its progress goes.
+func mapProgressShown(t *testing.T, e *env, d *runningDashboard) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "ipcluster"), "map", "--range", "1-12", "--", "sleep 0.5; echo {}")
+	cmd.Env = e.environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Maps []struct {
+			PID        int      `json:"pid"`
+			Total      int      `json:"total"`
+			Done       int      `json:"done"`
+			Rate       float64  `json:"rate"`
+			ETASeconds *float64 `json:"eta_seconds"`
+		} `json:"maps"`
+	}
+	running := testutil.WithinEvery(20*time.Second, 200*time.Millisecond, func() bool {
+		d.get(t, "/api/cluster", &v)
+		return len(v.Maps) == 1 && v.Maps[0].PID == cmd.Process.Pid && v.Maps[0].Total == 12 && v.Maps[0].Done > 0 && v.Maps[0].Rate > 0 && v.Maps[0].ETASeconds != nil
+	})
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("map: %v", err)
+	}
+	if !running {
+		t.Fatalf("the running map's progress was not shown: %+v", v)
+	}
+	testutil.Eventually(t, 10*time.Second, "the map's progress gone once it ended", func() bool {
+		d.get(t, "/api/cluster", &v)
+		return len(v.Maps) == 0
+	})
 }
 
 // ipyparallel's own controller (7.1) with its Python engines: the page loads and shows them,

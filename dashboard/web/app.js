@@ -103,7 +103,9 @@ function renderJobs(v) {
 // SVG's label, for screen readers) says the latest value and the peak.
 function chart(svg, cap, label, v, value) {
   const W = 300, H = 90, pad = 12;
-  const window = v.config.window_s * 1000, end = Date.parse(v.time);
+  // The span is the history there is (at least a minute), up to the window kept.
+  const end = Date.parse(v.time), first = v.history.length ? Date.parse(v.history[0].t) : end;
+  const window = Math.min(v.config.window_s * 1000, Math.max(60000, end - first));
   const pts = v.history.map((s) => [Date.parse(s.t), value(s)]).filter(([t]) => end - t <= window);
   const peak = Math.max(1, ...pts.map(([, y]) => y));
   const xy = ([t, y]) => [W - ((end - t) / window) * W, H - pad - (y / peak) * (H - 2 * pad)];
@@ -116,7 +118,8 @@ function chart(svg, cap, label, v, value) {
   svg.replaceChildren(base, line);
   const fmt = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
   const now = pts.length ? pts[pts.length - 1][1] : 0;
-  const text = label + ": " + fmt(now) + " now, peak " + fmt(Math.max(0, ...pts.map(([, y]) => y))) + " (last " + Math.round(v.config.window_s / 60) + " min)";
+  const span = window >= 120000 ? Math.round(window / 60000) + " min" : Math.round(window / 1000) + " s";
+  const text = label + ": " + fmt(now) + " now, peak " + fmt(Math.max(0, ...pts.map(([, y]) => y))) + " (last " + span + ")";
   svg.setAttribute("aria-label", text);
   cap.textContent = text;
 }
