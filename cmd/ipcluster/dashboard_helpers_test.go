@@ -25,6 +25,17 @@ type runningDashboard struct {
 	base  string // scheme://host:port
 	token string
 	lines []string // what it printed before the URL line, and that line
+	more  <-chan string
+}
+
+// nextLine is the next line the dashboard prints, "" if none comes within d.
+func (d *runningDashboard) nextLine(wait time.Duration) string {
+	select {
+	case l := <-d.more:
+		return l
+	case <-time.After(wait):
+		return ""
+	}
 }
 
 // startDashboard runs `ipcluster dashboard --port 0 args...` until the test ends (then
@@ -70,10 +81,13 @@ func startDashboard(t *testing.T, e *env, args ...string) *runningDashboard {
 			t.Fatalf("ipcluster dashboard printed no address within 30s:\n%s", stderr.String())
 		}
 	}
-	go func() {
-		for range lines {
-		}
-	}()
+	d.more = lines
+	t.Cleanup(func() {
+		go func() {
+			for range lines {
+			}
+		}()
+	})
 	d.base, d.token, _ = strings.Cut(d.url, "/?token=")
 	return d
 }

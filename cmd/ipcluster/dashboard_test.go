@@ -181,7 +181,14 @@ func TestDashboardTokenReadOnlyAndStop(t *testing.T) {
 	}
 	mapProgressShown(t, e, ro)
 
+	// Logged in over ssh: the dashboard also says how to reach it from the laptop.
+	e.extra = append(e.extra, "SSH_CONNECTION=192.0.2.1 50000 192.0.2.2 22")
 	rw := startDashboard(t, e)
+	e.extra = e.extra[:len(e.extra)-1]
+	port := rw.base[strings.LastIndexByte(rw.base, ':')+1:]
+	if hint := rw.nextLine(10 * time.Second); !strings.Contains(hint, "ssh -N -L "+port+":127.0.0.1:"+port+" ") || !strings.Contains(hint, "token="+rw.token) {
+		t.Errorf("over ssh, no ssh -L line after the address; got %q", hint)
+	}
 	if code := rw.request(t, "POST", "/api/actions/stop-cluster", nil); code != http.StatusForbidden {
 		t.Errorf("an action without the token: %d, want 403", code)
 	}
