@@ -69,6 +69,9 @@ func (c *Config) decodeField(chain Chain, sv reflect.Value, f field) error {
 	default:
 		err = d.value(tmp, a.Value, path)
 	}
+	if err == nil {
+		err = checkMin(f, tmp, path)
+	}
 	if err != nil {
 		return &ConfigError{a.Source, err.Error()}
 	}
