@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -12,25 +11,15 @@ import (
 // seconds, default:"local" a string). Options without the tag keep their values. An error
 // is a declaration bug.
 func Defaults(dst any) error {
-	rv := reflect.ValueOf(dst)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("defaults: need a pointer to a struct, got %T", dst)
-	}
-	fields, err := fieldsOf(rv.Elem().Type())
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, f := range fields {
+	return eachField(dst, "defaults", func(sv reflect.Value, f field) error {
 		if f.def == nil {
-			continue
+			return nil
 		}
-		fv := rv.Elem().FieldByIndex(f.index)
-		if err := (decoder{unit: f.unit}).text(fv, []string{*f.def}, "the default of "+f.name); err != nil {
-			errs = append(errs, fmt.Errorf("options %s: %w", rv.Elem().Type(), err))
+		if err := (decoder{unit: f.unit}).text(sv.FieldByIndex(f.index), []string{*f.def}, "the default of "+f.name); err != nil {
+			return fmt.Errorf("options %s: %w", sv.Type(), err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 // isNumber tells whether a field's type can carry a min tag (durations are int64).
