@@ -103,37 +103,42 @@ func (c *Collector) pollEngines(ctx context.Context, src controllerSource) {
 	c.publishLocked()
 }
 
-// startProbes sends kernel_info to the engines due for one. Probes run on their own
-// goroutines so that a dead engine, which never answers, holds up nothing.
+// startProbes sends kernel_info to the engines due for one, at most maxProbes at a time, on
+// goroutines of their own: a dead engine, which never answers, holds up nothing but its slot
+// until the probe times out.
 func (c *Collector) startProbes(ctx context.Context, src controllerSource, sem chan struct{}, wg *sync.WaitGroup) {
 	c.mu.Lock()
 	ids := c.tracker.dueProbes(time.Now(), c.cfg.LostAfter/3)
 	c.mu.Unlock()
-	for _, id := range ids {
-		select {
-		case sem <- struct{}{}:
-		default: // too many outstanding: this one waits for the next round
-			c.mu.Lock()
-			c.tracker.probeDone(id, nil, time.Now())
-			c.mu.Unlock()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			pctx, cancel := context.WithTimeout(ctx, 2*c.cfg.LostAfter)
-			a, err := src.probe(pctx, id)
-			cancel()
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if err != nil {
-				c.tracker.probeDone(id, nil, time.Now())
+	if len(ids) == 0 {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, id := range ids {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
-			c.tracker.probeDone(id, &a, time.Now())
-		}()
-	}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				pctx, cancel := context.WithTimeout(ctx, 2*c.cfg.LostAfter)
+				a, err := src.probe(pctx, id)
+				cancel()
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				if err != nil {
+					c.tracker.probeDone(id, nil, time.Now())
+					return
+				}
+				c.tracker.probeDone(id, &a, time.Now())
+			}()
+		}
+	}()
 }
 
 func (c *Collector) pollRecords(ctx context.Context, src controllerSource) {
