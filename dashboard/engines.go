@@ -89,6 +89,17 @@ func (t *tracker) markStopped(ids []int, why string) {
 	}
 }
 
+// registered lists the engines registered now.
+func (t *tracker) registered() []int {
+	var ids []int
+	for id, row := range t.rows {
+		if row.registered {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // unmarkStopped undoes markStopped (the stop failed).
 func (t *tracker) unmarkStopped(ids []int) {
 	for _, id := range ids {

@@ -19,6 +19,15 @@ type fakeSource struct {
 	queries    []map[string]any
 	db         func(query map[string]any, keys []string) []client.Record
 	doneCh     chan struct{}
+	down       bool
+}
+
+// shutdown is the controller announcing its shutdown.
+func (f *fakeSource) shutdown() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = true
+	close(f.doneCh)
 }
 
 func newFakeSource(reports ...engineReport) *fakeSource {
@@ -40,6 +49,9 @@ func (f *fakeSource) kill(id int) {
 func (f *fakeSource) engines(ctx context.Context) ([]engineReport, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return nil, 0, fmt.Errorf("queue_request: %w: %w", client.ErrClosed, client.ErrControllerShutdown)
+	}
 	return append([]engineReport(nil), f.reports...), f.unassigned, nil
 }
 

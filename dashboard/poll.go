@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"ipcluster/runtime/client"
 )
 
 // maxProbes bounds the probes outstanding at once.
@@ -64,8 +66,16 @@ func (c *Collector) serve(ctx context.Context, src controllerSource) {
 		case <-ctx.Done():
 			return
 		case <-src.done():
+			// A controller that announced its shutdown was stopped on purpose (ipcluster
+			// stop, Client.shutdown), and its engines with it.
+			_, _, err := src.engines(ctx)
+			shutdown := errors.Is(err, client.ErrControllerShutdown)
 			c.mu.Lock()
 			c.ctl = ControllerState{Error: "connection to the controller lost"}
+			if shutdown {
+				c.ctl.Error = "the controller shut down"
+				c.tracker.markStopped(c.tracker.registered(), "the controller shut down")
+			}
 			c.disconnectedLocked(time.Now())
 			c.publishLocked()
 			c.mu.Unlock()

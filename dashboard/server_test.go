@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,9 +19,19 @@ import (
 // serve runs a dashboard over a fake controller until the test ends.
 func serve(t *testing.T, readOnly bool, actions Actions, src *fakeSource) (*Server, *Collector) {
 	t.Helper()
-	col := NewCollector(Config{ProfileDir: t.TempDir(), Refresh: 20 * time.Millisecond, LauncherRefresh: 50 * time.Millisecond,
-		LostAfter: 300 * time.Millisecond, ReadOnly: readOnly, Actions: actions,
+	return serveConfig(t, Config{ReadOnly: readOnly, Actions: actions,
 		connect: func(context.Context) (controllerSource, error) { return src, nil }})
+}
+
+func serveWith(t *testing.T, connect func(context.Context) (controllerSource, error)) (*Server, *Collector) {
+	t.Helper()
+	return serveConfig(t, Config{connect: connect})
+}
+
+func serveConfig(t *testing.T, cfg Config) (*Server, *Collector) {
+	t.Helper()
+	cfg.ProfileDir, cfg.Refresh, cfg.LauncherRefresh, cfg.LostAfter = t.TempDir(), 20*time.Millisecond, 50*time.Millisecond, 300*time.Millisecond
+	col := NewCollector(cfg)
 	srv, err := Listen(col, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -157,4 +168,24 @@ func TestEventStreamShowsLostEngine(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "engine 1 idle in the stream", state(Idle))
 	src.kill(1)
 	testutil.Eventually(t, 5*time.Second, "engine 1 lost in the stream", state(Lost))
+}
+
+// A controller that announces its shutdown was stopped on purpose: its engines are shown
+// stopped, not lost.
+func TestControllerShutdownStopsEngines(t *testing.T) {
+	src := newFakeSource(engineReport{ID: 0}, engineReport{ID: 1})
+	first := true
+	_, col := serveWith(t, func(context.Context) (controllerSource, error) {
+		if first {
+			first = false
+			return src, nil
+		}
+		return nil, errors.New("no controller")
+	})
+	testutil.Eventually(t, 5*time.Second, "2 engines", func() bool { return len(col.View().Engines) == 2 })
+	src.shutdown()
+	testutil.Eventually(t, 5*time.Second, "both engines stopped", func() bool {
+		v := col.View()
+		return len(v.Engines) == 2 && v.Engines[0].State == Stopped && v.Engines[1].State == Stopped && !v.Controller.Connected
+	})
 }

@@ -198,6 +198,18 @@ func TestDashboardTokenReadOnlyAndStop(t *testing.T) {
 	if out := e.mustIPCluster("list"); strings.Contains(out, "running") {
 		t.Errorf("cluster still listed after the dashboard stopped it:\n%s", out)
 	}
+	// The other dashboard, still up, shows the engine stopped (on purpose), not lost.
+	var v struct {
+		Engines []struct {
+			State string `json:"state"`
+		} `json:"engines"`
+	}
+	if !testutil.WithinEvery(10*time.Second, 200*time.Millisecond, func() bool {
+		ro.get(t, "/api/cluster", &v)
+		return len(v.Engines) == 1 && v.Engines[0].State == "stopped"
+	}) {
+		t.Errorf("after the cluster was stopped the engine shows %+v, want stopped", v.Engines)
+	}
 	e.assertNoProcesses()
 }
 
