@@ -187,6 +187,10 @@ func (c *Collector) readLaunchers(ctx context.Context) {
 	maps := mapRuns(mapstatus.Read(c.cfg.ProfileDir, c.cfg.ClusterID))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if st == nil && c.status != nil && err == nil {
+		// The cluster file went: `ipcluster stop` removes it once it has stopped everything.
+		c.tracker.stoppedWithCluster(time.Now().Add(-stopWindow), false, "stopped with the cluster")
+	}
 	c.setErr("cluster file", err)
 	c.status, c.jobs, c.sets, c.maps, c.launched = st, jobs, sets, maps, true
 	c.publishLocked()

@@ -89,15 +89,18 @@ func (t *tracker) markStopped(ids []int, why string) {
 	}
 }
 
-// registered lists the engines registered now.
-func (t *tracker) registered() []int {
-	var ids []int
+// stoppedWithCluster marks as stopped the engines that left since the given time, and those
+// still registered when withRegistered is set: the cluster was stopped, and `ipcluster stop`
+// stops the engines first (they unregister one by one, which alone would look like losses),
+// then the controller, then removes the cluster file.
+func (t *tracker) stoppedWithCluster(since time.Time, withRegistered bool, why string) {
 	for id, row := range t.rows {
-		if row.registered {
-			ids = append(ids, id)
+		if (row.registered && withRegistered) || (!row.registered && !row.goneAt.Before(since)) {
+			if t.stopped[id] == "" {
+				t.stopped[id] = why
+			}
 		}
 	}
-	return ids
 }
 
 // unmarkStopped undoes markStopped (the stop failed).

@@ -14,6 +14,10 @@ import (
 // maxProbes bounds the probes outstanding at once.
 const maxProbes = 32
 
+// stopWindow: engines that left this shortly before their cluster was seen stopped (the
+// controller announced its shutdown, or the cluster file went) went with it.
+const stopWindow = 15 * time.Second
+
 // controllerLoop keeps a connection to the controller (reconnecting when it is lost, for a
 // controller that restarts or is not up yet) and polls it every Refresh.
 func (c *Collector) controllerLoop(ctx context.Context) {
@@ -74,7 +78,7 @@ func (c *Collector) serve(ctx context.Context, src controllerSource) {
 			c.ctl = ControllerState{Error: "connection to the controller lost"}
 			if shutdown {
 				c.ctl.Error = "the controller shut down"
-				c.tracker.markStopped(c.tracker.registered(), "the controller shut down")
+				c.tracker.stoppedWithCluster(time.Now().Add(-stopWindow), true, "stopped with the cluster")
 			}
 			c.disconnectedLocked(time.Now())
 			c.publishLocked()

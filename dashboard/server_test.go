@@ -170,8 +170,8 @@ func TestEventStreamShowsLostEngine(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "engine 1 lost in the stream", state(Lost))
 }
 
-// A controller that announces its shutdown was stopped on purpose: its engines are shown
-// stopped, not lost.
+// A controller that announces its shutdown was stopped on purpose: its engines, and those that
+// left just before, are shown stopped, not lost.
 func TestControllerShutdownStopsEngines(t *testing.T) {
 	src := newFakeSource(engineReport{ID: 0}, engineReport{ID: 1})
 	first := true
@@ -183,6 +183,9 @@ func TestControllerShutdownStopsEngines(t *testing.T) {
 		return nil, errors.New("no controller")
 	})
 	testutil.Eventually(t, 5*time.Second, "2 engines", func() bool { return len(col.View().Engines) == 2 })
+	// `ipcluster stop` stops the engines first: 1 leaves, and looks lost for now.
+	src.set(engineReport{ID: 0})
+	testutil.Eventually(t, 5*time.Second, "engine 1 gone", func() bool { return col.View().Engines[1].State == Lost })
 	src.shutdown()
 	testutil.Eventually(t, 5*time.Second, "both engines stopped", func() bool {
 		v := col.View()
