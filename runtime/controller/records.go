@@ -34,6 +34,7 @@ type Record struct {
 	Error          json.RawMessage
 	Stdout         Output
 	Stderr         Output
+	Label          json.RawMessage // the request's metadata "label" (ipyparallel 9.1); nil: None
 
 	seq  uint64 // insertion order, to break ties in history
 	gone bool   // dropped or culled from its dictDB
@@ -43,7 +44,7 @@ type Record struct {
 var recordKeys = []string{"msg_id", "header", "content", "metadata", "buffers", "submitted", "client_uuid",
 	"engine_uuid", "started", "completed", "resubmitted", "received", "result_header", "result_metadata",
 	"result_content", "result_buffers", "queue", "execute_input", "execute_result", "display_data", "error",
-	"stdout", "stderr"}
+	"stdout", "stderr", "label"}
 
 func noneIfEmpty(s string) any {
 	if s == "" {
@@ -107,6 +108,8 @@ func (r *Record) field(key string) any {
 		return r.Stdout.String()
 	case "stderr":
 		return r.Stderr.String()
+	case "label":
+		return rawOrNone(r.Label)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ type sqliteWriter struct {
 	db         *sql.DB
 	log        *slog.Logger
 	table      string // quoted
+	layout     sqliteLayout
 	upsertOne  string // upsertRows(1)
 	upsertMany string // upsertRows(sqliteRowsPerInsert)
 	delete     string
@@ -35,11 +36,12 @@ type sqliteWriter struct {
 // a disk slower than the tasks slows the tasks instead of growing memory.
 const sqliteQueuedBatches = 64
 
-func startSQLiteWriter(db *sql.DB, table string, log *slog.Logger) *sqliteWriter {
+func startSQLiteWriter(db *sql.DB, table string, layout sqliteLayout, log *slog.Logger) *sqliteWriter {
 	w := &sqliteWriter{
 		db:       db,
 		log:      log,
 		table:    quoteIdent(table),
+		layout:   layout,
 		delete:   "DELETE FROM " + quoteIdent(table) + " WHERE msg_id = ?",
 		batches:  make(chan sqliteBatch, sqliteQueuedBatches),
 		finished: make(chan struct{}),
@@ -52,12 +54,12 @@ func startSQLiteWriter(db *sql.DB, table string, log *slog.Logger) *sqliteWriter
 // upsertRows is the statement that inserts n records, or replaces them if their msg_id is
 // in the table already.
 func (w *sqliteWriter) upsertRows(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(sqliteColumns)), ", ") + ")"
-	sets := make([]string, 0, len(sqliteColumns)-1)
-	for _, c := range sqliteColumns[1:] {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(w.layout)), ", ") + ")"
+	sets := make([]string, 0, len(w.layout)-1)
+	for _, c := range w.layout[1:] {
 		sets = append(sets, c.name+" = excluded."+c.name)
 	}
-	return "INSERT INTO " + w.table + " (" + columnList() + ") VALUES " +
+	return "INSERT INTO " + w.table + " (" + w.layout.columnList() + ") VALUES " +
 		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
 		" ON CONFLICT (msg_id) DO UPDATE SET " + strings.Join(sets, ", ")
 }
@@ -109,7 +111,7 @@ func countUpserts(group []sqliteBatch) int {
 }
 
 // sqliteRowsPerInsert is how many records one INSERT statement carries: fewer statements
-// spare most of the per-statement cost (database/sql's and the driver's), and 22 columns
+// spare most of the per-statement cost (database/sql's and the driver's), and 23 columns
 // times this stays far below SQLite's limit on parameters.
 const sqliteRowsPerInsert = 32
 
@@ -169,7 +171,7 @@ func (w *sqliteWriter) upsertAll(tx *sql.Tx, recs []*Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, sqliteRowsPerInsert*len(sqliteColumns))
+	args := make([]any, 0, sqliteRowsPerInsert*len(w.layout))
 	if len(recs) >= sqliteRowsPerInsert {
 		many, err := tx.Prepare(w.upsertMany)
 		if err != nil {
@@ -179,7 +181,7 @@ func (w *sqliteWriter) upsertAll(tx *sql.Tx, recs []*Record) error {
 		for len(recs) >= sqliteRowsPerInsert {
 			args = args[:0]
 			for _, r := range recs[:sqliteRowsPerInsert] {
-				args = appendRecordArgs(args, r)
+				args = appendRecordArgs(args, r, w.layout)
 			}
 			if _, err := many.Exec(args...); err != nil {
 				return fmt.Errorf("saving records %q to %q: %w", recs[0].MsgID, recs[sqliteRowsPerInsert-1].MsgID, err)
@@ -196,7 +198,7 @@ func (w *sqliteWriter) upsertAll(tx *sql.Tx, recs []*Record) error {
 	}
 	defer one.Close()
 	for _, r := range recs {
-		if _, err := one.Exec(appendRecordArgs(args[:0], r)...); err != nil {
+		if _, err := one.Exec(appendRecordArgs(args[:0], r, w.layout)...); err != nil {
 			return fmt.Errorf("saving record %q: %w", r.MsgID, err)
 		}
 	}

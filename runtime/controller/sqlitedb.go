@@ -31,9 +31,10 @@ import (
 // change made so far.
 type sqliteDB struct {
 	db    *sql.DB
-	path  string
-	table string
-	log   *slog.Logger
+	path   string
+	table  string
+	layout sqliteLayout // with or without a label column
+	log    *slog.Logger
 	after func(time.Duration, func()) // runs a function on the event loop later
 
 	cache      map[string]*cachedRecord
@@ -103,7 +104,7 @@ func openSQLiteDB(s SQLiteSettings, profileDir string, log *slog.Logger, after f
 	return d, nil
 }
 
-func openSQLiteFile(path, table string, log *slog.Logger) (*sqliteDB, error) {
+func openSQLiteFile(path, want string, log *slog.Logger) (*sqliteDB, error) {
 	// WAL: a crash never leaves a torn file; synchronous=NORMAL: no fsync per commit in WAL.
 	// The page cache stays at SQLite's default 2 MiB: a larger one made each record's write
 	// dearer (a 16 MiB one: +40% writer time in BenchmarkSQLiteWriter, at 20000 records and
@@ -123,20 +124,21 @@ func openSQLiteFile(path, table string, log *slog.Logger) (*sqliteDB, error) {
 	if err := db.Ping(); err != nil {
 		return fail(err)
 	}
-	if table, err = chooseTable(db, table, log); err != nil {
+	table, layout, err := chooseTable(db, want, log)
+	if err != nil {
 		return fail(err)
 	}
-	if err := createTable(db, table); err != nil {
+	if err := createTable(db, table, layout); err != nil {
 		return fail(err)
 	}
-	d := &sqliteDB{db: db, path: path, table: table, log: log, cache: map[string]*cachedRecord{}, seen: newSeenFilter(),
-		nextBatch: sqliteBatchRecords}
-	d.selectOne = "SELECT " + selectList() + " FROM " + quoteIdent(table) + " WHERE msg_id = ?"
-	d.selectAll = "SELECT rowid, " + selectList() + " FROM " + quoteIdent(table)
+	d := &sqliteDB{db: db, path: path, table: table, layout: layout, log: log, cache: map[string]*cachedRecord{},
+		seen: newSeenFilter(), nextBatch: sqliteBatchRecords}
+	d.selectOne = "SELECT " + layout.selectList() + " FROM " + quoteIdent(table) + " WHERE msg_id = ?"
+	d.selectAll = "SELECT rowid, " + layout.selectList() + " FROM " + quoteIdent(table)
 	if err := d.loadSeen(); err != nil {
 		return fail(err)
 	}
-	d.writer = startSQLiteWriter(db, table, log)
+	d.writer = startSQLiteWriter(db, table, layout, log)
 	return d, nil
 }
 
@@ -193,7 +195,7 @@ func (d *sqliteDB) read(msgID string) (*Record, error) {
 	if !d.seen.maybe(msgID) {
 		return nil, nil
 	}
-	vals := make([]any, len(sqliteColumns))
+	vals := make([]any, len(d.layout))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -205,7 +207,7 @@ func (d *sqliteDB) read(msgID string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading record %q from %s: %w", msgID, d.path, err)
 	}
-	return recordFromRow(vals)
+	return recordFromRow(vals, d.layout)
 }
 
 func (d *sqliteDB) get(msgID string) (*Record, error) {
@@ -379,7 +381,7 @@ func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
 		return nil, fmt.Errorf("reading %s: %w", d.path, err)
 	}
 	defer rows.Close()
-	vals := make([]any, len(sqliteColumns)+1)
+	vals := make([]any, len(d.layout)+1)
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -396,7 +398,7 @@ func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
 			out = append(out, rowRecord{c.rec, rowid})
 			continue
 		}
-		rec, err := recordFromRow(vals[1:])
+		rec, err := recordFromRow(vals[1:], d.layout)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", d.path, err)
 		}
