@@ -1,13 +1,13 @@
 package controller
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"database/sql"
 	"path/filepath"
 	"reflect"
 	"strings"

@@ -30,12 +30,12 @@ import (
 // db_query, hub_history) first hand off everything and wait for it, so they see every
 // change made so far.
 type sqliteDB struct {
-	db    *sql.DB
+	db     *sql.DB
 	path   string
 	table  string
 	layout sqliteLayout // with or without a label column
 	log    *slog.Logger
-	after func(time.Duration, func()) // runs a function on the event loop later
+	after  func(time.Duration, func()) // runs a function on the event loop later
 
 	cache      map[string]*cachedRecord
 	fifo       []*cachedRecord // cache entries in insertion order (stale ones included), for eviction
