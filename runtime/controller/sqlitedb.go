@@ -28,7 +28,9 @@ import (
 // requests of the last sqliteHoldIncomplete (plus batches still queued if the disk is
 // slower than the tasks), and WAL keeps the file consistent. Queries (get_result,
 // db_query, hub_history) first hand off everything and wait for it, so they see every
-// change made so far.
+// change made so far. When the disk refuses a commit (full), the writer keeps the records
+// in its backlog (bounded), which queries read with the file, and writes them once the disk
+// takes them again (sqlite_backlog.go).
 type sqliteDB struct {
 	db     *sql.DB
 	path   string
@@ -138,7 +140,7 @@ func openSQLiteFile(path, want string, log *slog.Logger) (*sqliteDB, error) {
 	if err := d.loadSeen(); err != nil {
 		return fail(err)
 	}
-	d.writer = startSQLiteWriter(db, table, layout, log)
+	d.writer = startSQLiteWriter(db, path, table, layout, log)
 	return d, nil
 }
 
@@ -189,11 +191,15 @@ func (d *sqliteDB) load(msgID string) (*cachedRecord, error) {
 	return c, nil
 }
 
-// read reads one record from the file. A record out of the cache has been committed
-// (evict keeps the others) or dropped with a wait for the commit, so the file is current.
+// read reads one record from the file, or from the writer's backlog if the disk has not
+// taken it yet. A record out of the cache has been handed to the writer (evict keeps the
+// others) or dropped with a wait for the writer, so the two are current.
 func (d *sqliteDB) read(msgID string) (*Record, error) {
 	if !d.seen.maybe(msgID) {
 		return nil, nil
+	}
+	if rec, deleted := d.writer.backlog.lookup(msgID); rec != nil || deleted {
+		return rec, nil
 	}
 	vals := make([]any, len(d.layout))
 	ptrs := make([]any, len(vals))
@@ -348,7 +354,7 @@ func (d *sqliteDB) drop(msgIDs []string) {
 }
 
 func (d *sqliteDB) dropWhere(pred func(*Record) bool) {
-	recs, err := d.all("", nil)
+	recs, err := d.all(nil)
 	if err != nil {
 		d.log.Warn("cannot purge task records", "err", err)
 		return
@@ -368,13 +374,22 @@ type rowRecord struct {
 	rowid int64
 }
 
-// all reads the records matching an SQL condition (after a sync), each as the cache holds
-// it if it does (display_data has no column: only the cached record has it).
-func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
+// all reads the records with the given msg_ids (nil: every record) after a sync, each as
+// the cache holds it if it does (display_data has no column: only the cached record has
+// it), with what waits in the writer's backlog (records the disk has not taken yet).
+func (d *sqliteDB) all(msgIDs []string) ([]rowRecord, error) {
 	d.sync()
-	q := d.selectAll
-	if where != "" {
-		q += " WHERE " + where
+	q, args := d.selectAll, []any(nil)
+	if msgIDs != nil {
+		q += " WHERE msg_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(msgIDs)), ",") + ")"
+		for _, id := range msgIDs {
+			args = append(args, id)
+		}
+	}
+	waiting, deleted := d.writer.backlog.snapshot()
+	byID := make(map[string]*Record, len(waiting))
+	for _, r := range waiting {
+		byID[r.MsgID] = r
 	}
 	rows, err := d.db.Query(q, args...)
 	if err != nil {
@@ -387,25 +402,50 @@ func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
 		ptrs[i] = &vals[i]
 	}
 	var out []rowRecord
+	var lastRowid int64
 	for rows.Next() {
 		clear(vals)
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", d.path, err)
 		}
 		rowid, _ := vals[0].(int64)
+		lastRowid = max(lastRowid, rowid)
 		id, _ := asText(vals[1])
-		if c := d.cache[id]; c != nil {
-			out = append(out, rowRecord{c.rec, rowid})
+		switch {
+		case deleted[id]:
 			continue
+		case d.cache[id] != nil:
+			out = append(out, rowRecord{d.cache[id].rec, rowid})
+		case byID[id] != nil:
+			out = append(out, rowRecord{byID[id], rowid})
+		default:
+			rec, err := recordFromRow(vals[1:], d.layout)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", d.path, err)
+			}
+			out = append(out, rowRecord{rec, rowid})
 		}
-		rec, err := recordFromRow(vals[1:], d.layout)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", d.path, err)
-		}
-		out = append(out, rowRecord{rec, rowid})
+		delete(byID, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d.path, err)
+	}
+	var wanted map[string]bool
+	if msgIDs != nil {
+		wanted = make(map[string]bool, len(msgIDs))
+		for _, id := range msgIDs {
+			wanted[id] = true
+		}
+	}
+	for _, r := range waiting { // not in the file yet: after its rows, in the order they came
+		if byID[r.MsgID] == nil || wanted != nil && !wanted[r.MsgID] {
+			continue
+		}
+		if c := d.cache[r.MsgID]; c != nil {
+			r = c.rec
+		}
+		lastRowid++
+		out = append(out, rowRecord{r, lastRowid})
 	}
 	sortRows(out)
 	return out, nil
@@ -430,8 +470,7 @@ func (d *sqliteDB) find(q map[string]any) ([]*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	where, args := msgIDCondition(q["msg_id"])
-	recs, err := d.all(where, args)
+	recs, err := d.all(msgIDsOf(q["msg_id"]))
 	if err != nil {
 		return nil, err
 	}
@@ -444,35 +483,47 @@ func (d *sqliteDB) find(q map[string]any) ([]*Record, error) {
 	return out, nil
 }
 
-// msgIDCondition narrows a read to the msg_ids a query names (a value or {"$in": [...]});
-// the full matcher still runs on what is read.
-func msgIDCondition(cond any) (string, []any) {
-	var ids []any
+// msgIDsOf narrows a read to the msg_ids a query names (a value or {"$in": [...]}); nil
+// when it names none (then every record is read). The full matcher still runs on what is read.
+func msgIDsOf(cond any) []string {
 	switch c := cond.(type) {
 	case string:
-		ids = []any{c}
+		return []string{c}
 	case map[string]any:
 		list, ok := c["$in"].([]any)
 		if !ok || len(list) == 0 || len(list) > 500 {
-			return "", nil
+			return nil
 		}
+		ids := make([]string, 0, len(list))
 		for _, v := range list {
 			s, ok := v.(string)
 			if !ok {
-				return "", nil
+				return nil
 			}
 			ids = append(ids, s)
 		}
-	default:
-		return "", nil
+		return ids
 	}
-	return "msg_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")", ids
+	return nil
 }
 
 // history lists the msg_ids with a submission time, in the order find uses (reading only
 // the three columns that order needs).
 func (d *sqliteDB) history() ([]string, error) {
 	d.sync()
+	if d.writer.backlog.pending.Load() { // some records are not in the file yet
+		recs, err := d.all(nil)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, r := range recs {
+			if r.rec.Submitted != "" {
+				ids = append(ids, r.rec.MsgID)
+			}
+		}
+		return ids, nil
+	}
 	rows, err := d.db.Query("SELECT rowid, msg_id, CAST(submitted AS TEXT) FROM " + quoteIdent(d.table) + " WHERE submitted IS NOT NULL")
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d.path, err)
