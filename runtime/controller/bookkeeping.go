@@ -20,14 +20,15 @@ func newRecord(r *wire.Raw, h wire.Header) *Record {
 		ClientUUID: h.Session,
 	}
 	rec.Header, rec.Content, rec.Metadata = clone3(r.Header, r.Content, r.Metadata)
-	rec.Label = labelOf(rec.Metadata)
 	return rec
 }
 
 var labelName = []string{"label"}
 
 // labelOf is the "label" member of request metadata, as ipyparallel 9.1's Hub keeps it
-// (metadata.get('label')): nil when absent or null. It shares the metadata's bytes.
+// (metadata.get('label')): nil when absent or null. It shares the metadata's bytes. A
+// record's label is found from its metadata when asked for (Record.label), so that tasks
+// pay nothing for it.
 func labelOf(metadata json.RawMessage) json.RawMessage {
 	var m [1]wire.Member
 	if wire.ScanObject(metadata, labelName, m[:]) {

@@ -49,7 +49,7 @@ func appendRecordArgs(args []any, rec *Record, layout sqliteLayout) []any {
 		jsonOrNull(rec.Error), rec.Stdout.String(), rec.Stderr.String(),
 	)
 	if layout.hasLabel() {
-		args = append(args, labelText(rec.Label))
+		args = append(args, labelText(rec.label()))
 	}
 	return args
 }
@@ -123,7 +123,7 @@ func asBuffers(v any, column string) ([][]byte, error) {
 }
 
 // recordFromRow decodes a row read in the order of layout (each value scanned into an
-// any). Without a label column, the label is the request metadata's, as the Hub set it.
+// any). Without a label column, the label is the request metadata's, as 9.1's Hub sets it.
 func recordFromRow(vals []any, layout sqliteLayout) (*Record, error) {
 	text := func(i int) string { s, _ := asText(vals[i]); return s }
 	rec := &Record{
@@ -139,8 +139,6 @@ func recordFromRow(vals []any, layout sqliteLayout) (*Record, error) {
 	rec.Stderr.Append(text(21))
 	if layout.hasLabel() {
 		rec.Label = labelFromColumn(vals[22])
-	} else {
-		rec.Label = labelOf(rec.Metadata)
 	}
 	var err error
 	if rec.Buffers, err = asBuffers(vals[4], "buffers"); err != nil {

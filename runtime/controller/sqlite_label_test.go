@@ -16,7 +16,7 @@ func TestSQLiteLabelColumnByLayout(t *testing.T) {
 		if label != "" {
 			md = json.RawMessage(`{"after":[],"label":` + label + `}`)
 		}
-		return &Record{MsgID: id, Submitted: stamp(1), Metadata: md, Label: labelOf(md)}
+		return &Record{MsgID: id, Submitted: stamp(1), Metadata: md}
 	}
 	for _, tc := range []struct {
 		name      string
