@@ -7,8 +7,11 @@ BIN := $(CURDIR)/bin
 BIN_LIBZMQ := $(CURDIR)/bin-libzmq
 # Static binaries (no cgo, no libzmq): an engine can be copied to a compute node as is.
 export CGO_ENABLED := 0
+# --version of every program: this checkout's `git describe` (else go's build info, else devel).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := -ldflags "-X ipcluster/internal/version.version=$(VERSION)"
 # The other transport: libzmq through pebbe/zmq4 (cgo; libzmq3-dev, pkg-config and gcc).
-LIBZMQ := CGO_ENABLED=1 $(GO) build -tags libzmq
+LIBZMQ := CGO_ENABLED=1 $(GO) build $(LDFLAGS) -tags libzmq
 
 .PHONY: all deps build build-libzmq run vet test test-all test-go test-go-libzmq test-race test-compat test-compat-libzmq fuzz bench bench-libzmq clean services-up services-down
 
@@ -19,7 +22,7 @@ deps:
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build $(LDFLAGS) -o $(BIN)/ ./cmd/...
 
 # The same three binaries on libzmq instead of the pure-Go ZMTP transport (see --version).
 build-libzmq:
@@ -48,7 +51,7 @@ BIN_RACE := $(CURDIR)/bin-race
 RACE_PKGS := ./internal/testutil ./runtime/... ./profiles ./templates ./pyfind ./cluster ./cmd/ipengine ./cmd/ipcontroller
 test-race:
 	@mkdir -p $(BIN_RACE)
-	CGO_ENABLED=1 $(GO) build -race -o $(BIN_RACE)/ ./cmd/...
+	CGO_ENABLED=1 $(GO) build $(LDFLAGS) -race -o $(BIN_RACE)/ ./cmd/...
 	GORACE=halt_on_error=1 IPCLUSTER_BIN=$(BIN_RACE) CGO_ENABLED=1 $(GO) test -race -short -count=1 $(RACE_PKGS)
 
 # The transport's suite (sockets, loop, interop with pyzmq, bad peers) on the libzmq backend;

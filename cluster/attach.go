@@ -18,8 +18,8 @@ import (
 // the engines ipcluster starts, marked as beside an external controller, so that
 // `ipcluster list` shows them and `ipcluster stop` stops them and never that controller.
 //
-// Unless told otherwise (engine_kind, engine_cmd), the new engines are of the kind the
-// cluster's engines already are.
+// Unless told otherwise (engine_kind go or python, engine_cmd), the new engines are of the
+// kind the cluster's engines already are.
 func Attach(ctx context.Context, opts Options) (*Cluster, error) {
 	f, err := Load(opts.ProfileDir, opts.ClusterID, opts.Launchers)
 	if errors.Is(err, ErrNotRunning) {
@@ -30,8 +30,9 @@ func Attach(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.engine == nil && opts.EngineKind == "" && len(opts.EngineCmd) == 0 {
-		opts.EngineKind, opts.inheritedKind = f.engineKind(), f.engineKind() != ""
+	// auto (the default) means the kind of the cluster's engines here, when the file knows it
+	if kind := f.engineKind(); opts.engine == nil && (opts.EngineKind == "" || opts.EngineKind == EngineAuto) && len(opts.EngineCmd) == 0 && kind != "" {
+		opts.EngineKind, opts.inheritedKind = kind, true
 	}
 	if _, err := opts.ChooseEngine(); err != nil {
 		return nil, err

@@ -9,16 +9,43 @@ import (
 )
 
 // ClusterSettings are ipyparallel's Cluster options (c.Cluster.n, or the older
-// c.IPClusterEngines.n and c.IPClusterStart.n).
+// c.IPClusterEngines.n and c.IPClusterStart.n). Options embeds them as they are.
+//
+// Each option is declared here once: to add one, add a field with its tags and nothing
+// else. The tags (profiles.Describe has the first ones):
+//
+//	config:"name"       the trait, c.Cluster.name (old classes too: IPClusterStart.name ...)
+//	help:"..."          one line for `ipcluster profile create`, --help and warnings
+//	default:"..."       the default, as command-line text of the field's type (none: zero)
+//	min:"0"             numbers: the least value; less is an error naming the option and
+//	                    where it was set (file:line or --flag=value)
+//	flag:"name"         an ipcluster flag too, --name (-n for one letter; "name,alias" for
+//	                    more), with the help, "c.Cluster.name" and the default in --help;
+//	                    its value is read and checked as the same line in a config file
+//	cmd:"start,engines" the subcommands that take the flag (default: start); `ipcluster
+//	                    engines` ignores c.IPClusterStart.name for these, with a warning
+//	controller:"Class.trait"  passed on to the controller when set, as its command-line
+//	                    option for that trait (--ip=value; --Class.trait=value without one)
+//
+// Decoded by FromConfig; the flags are made in cmd/ipcluster (flags.go).
 type ClusterSettings struct {
-	N                  int           `config:"n" help:"number of engines to start"`
-	EngineLauncher     string        `config:"engine_launcher_class" help:"engine launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc (ipyparallel class names such as 'MPI' work too)"`
-	ControllerLauncher string        `config:"controller_launcher_class" help:"controller launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc"`
-	ControllerIP       string        `config:"controller_ip" help:"address the controller binds; '*' for all interfaces (engines on other hosts)"`
-	ControllerLocation string        `config:"controller_location" help:"controller host name written into the connection files"`
-	Delay              float64       `config:"delay" help:"seconds between the controller being up and starting engines"`
-	EngineTimeout      time.Duration `config:"engine_timeout" help:"seconds to wait for the engines to register (or a duration such as '90s'; 0: do not wait)"`
-	EngineKind         string        `config:"engine_kind" help:"engines to start: 'python' (ipyparallel's engine: runs Python functions), 'go' (the Go ipengine: runs shell commands), or 'auto': python when this machine has a python3 that imports ipyparallel ($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go; engine_cmd overrides it"`
+	N                  int           `config:"n" default:"4" min:"0" flag:"n" cmd:"start,engines" help:"number of engines to start (0: the controller alone); unless -n or a config file sets it, an SSH engines dict gives the number"`
+	EngineLauncher     string        `config:"engine_launcher_class" default:"local" flag:"engines" cmd:"start,engines" help:"engine launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc (ipyparallel class names such as 'MPI' work too)"`
+	ControllerLauncher string        `config:"controller_launcher_class" default:"local" flag:"controller" help:"controller launcher: local, mpi, ssh, or a batch system: slurm, pbs, pbspro, sge, lsf, htcondor, winhpc"`
+	ControllerIP       string        `config:"controller_ip" flag:"ip" controller:"IPController.ip" help:"address the controller binds; '*' for all interfaces (engines on other hosts)"`
+	ControllerLocation string        `config:"controller_location" flag:"location" controller:"IPController.location" help:"controller host name written into the connection files"`
+	Delay              float64       `config:"delay" flag:"delay" help:"seconds between the controller being up and starting engines"`
+	EngineTimeout      time.Duration `config:"engine_timeout" default:"60" flag:"timeout" cmd:"start,engines" help:"seconds to wait for the engines to register (or a duration such as '90s'; 0: do not wait)"`
+	EngineKind         string        `config:"engine_kind" default:"auto" flag:"engine-kind" cmd:"start,engines" help:"engines to start: 'python' (ipyparallel's engine: runs Python functions), 'go' (the Go ipengine: runs shell commands), or 'auto': python when this machine has a python3 that imports ipyparallel ($IPCLUSTER_PYTHON, python3 on PATH, /usr/bin/python3), else go (for 'ipcluster engines': the kind of the cluster's engines); engine_cmd overrides it"`
+}
+
+// DefaultClusterSettings are the Cluster settings with their declared defaults.
+func DefaultClusterSettings() ClusterSettings {
+	var s ClusterSettings
+	if err := profiles.Defaults(&s); err != nil {
+		panic(err) // a bad default tag: a declaration bug every test catches
+	}
+	return s
 }
 
 // ControllerSettings are the ControllerLauncher options.
@@ -38,23 +65,21 @@ type EngineSettings struct {
 // OldNames before it is read.
 var clusterChain = profiles.ChainOf("Cluster")
 
-// FromConfig fills opts from an ipcluster configuration (the profile's ipcluster_config.py
-// and .json, then command-line --Class.trait=value overrides), along ipyparallel's class
-// chains: c.EngineLauncher.engine_cmd applies to every engine launcher,
-// c.MPIEngineSetLauncher.engine_cmd only to MPI engines.
+// FromConfig fills opts' Cluster settings from an ipcluster configuration (the profile's
+// ipcluster_config.py and .json, then the command line), over the declared defaults, and
+// keeps the configuration for the launchers (see ApplyLauncherConfig). A launcher's own
+// settings are read along ipyparallel's class chains: c.EngineLauncher.engine_cmd applies
+// to every engine launcher, c.MPIEngineSetLauncher.engine_cmd only to MPI engines.
 func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
-	cs := ClusterSettings{N: opts.N, EngineLauncher: opts.EngineLauncher, ControllerLauncher: opts.ControllerLauncher, Delay: opts.Delay,
-		EngineKind: opts.EngineKind, EngineTimeout: opts.EngineTimeout}
+	cs := DefaultClusterSettings()
 	if err := cfg.Decode(clusterChain, &cs); err != nil {
 		return err
 	}
-	opts.N, opts.EngineLauncher, opts.ControllerLauncher = cs.N, cs.EngineLauncher, cs.ControllerLauncher
-	opts.ControllerIP, opts.ControllerLocation, opts.Delay = cs.ControllerIP, cs.ControllerLocation, cs.Delay
 	if err := CheckEngineKind(cs.EngineKind); err != nil {
 		return err
 	}
-	opts.EngineKind = cs.EngineKind
-	opts.EngineTimeout = max(cs.EngineTimeout, 0) // 0: do not wait
+	_, nGiven, _ := cfg.Lookup(clusterChain, "n")
+	opts.ClusterSettings, opts.SizeByLauncher = cs, !nGiven
 	opts.Settings = configSettings{cfg}
 	return nil
 }
@@ -62,20 +87,18 @@ func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) er
 // ApplyLauncherConfig reads the controller and engine commands for the chosen launchers
 // (call it after the launcher names are final).
 func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
-	engines, err := reg.Lookup(defaultName(opts.EngineLauncher))
+	engines, err := reg.Lookup(opts.EngineLauncher)
 	if err != nil {
 		return err
 	}
-	controller, err := reg.Lookup(defaultName(opts.ControllerLauncher))
+	controller, err := reg.Lookup(opts.ControllerLauncher)
 	if err != nil {
 		return err
 	}
-	es := EngineSettings{EngineCmd: opts.EngineCmd, EngineArgs: opts.EngineArgs}
-	if err := cfg.Decode(profiles.ChainOf(engines.EngineClasses...), &es); err != nil {
+	if err := cfg.Decode(profiles.ChainOf(engines.EngineClasses...), &opts.EngineSettings); err != nil {
 		return err
 	}
-	cs := ControllerSettings{ControllerCmd: opts.ControllerCmd, ControllerArgs: opts.ControllerArgs}
-	if err := cfg.Decode(profiles.ChainOf(controller.ControllerClasses...), &cs); err != nil {
+	if err := cfg.Decode(profiles.ChainOf(controller.ControllerClasses...), &opts.ControllerSettings); err != nil {
 		return err
 	}
 	// Build both launchers once now, so that a bad launcher setting (an SSH engines dict, say)
@@ -85,16 +108,7 @@ func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Op
 			return err
 		}
 	}
-	opts.EngineCmd, opts.EngineArgs = es.EngineCmd, es.EngineArgs
-	opts.ControllerCmd, opts.ControllerArgs = cs.ControllerCmd, cs.ControllerArgs
 	return nil
-}
-
-func defaultName(name string) string {
-	if name == "" {
-		return "local"
-	}
-	return name
 }
 
 // configSettings lets launchers read their own options.
@@ -108,7 +122,7 @@ func (s configSettings) Decode(classes []string, into any) error {
 // defaults), in the order `ipcluster profile create` writes them.
 func Documented(reg *launchers.Registry) []ClassOptions {
 	out := []ClassOptions{
-		{"Cluster", &ClusterSettings{N: 4, EngineLauncher: "local", ControllerLauncher: "local", EngineTimeout: 60 * time.Second, EngineKind: EngineAuto}},
+		{"Cluster", new(DefaultClusterSettings())},
 		{"ControllerLauncher", &ControllerSettings{}},
 		{"EngineLauncher", &EngineSettings{}},
 	}

@@ -22,9 +22,6 @@ var oldTraitNames = map[string]string{
 	"controller_launcher":       "controller_launcher_class",
 }
 
-// engineTraits are the settings `ipcluster engines` reads.
-var engineTraits = []string{"n", "engine_launcher_class", "engine_timeout"}
-
 // OldNames lists the old spellings of the Cluster settings and today's names, for
 // profiles.Config.Rename, as the ipcluster subcommand command ("start", "engines", ...)
 // reads them. The order is traitlets' precedence: c.Cluster.x itself wins, then a
@@ -33,9 +30,12 @@ var engineTraits = []string{"n", "engine_launcher_class", "engine_timeout"}
 // subclass IPClusterStart does not reach: those are ignored there, with a warning.
 func OldNames(command string) []profiles.OldName {
 	specs, _ := profiles.Describe(&ClusterSettings{})
-	var traits []string
+	var traits, engineTraits []string // engineTraits: those `ipcluster engines` reads
 	for _, sp := range specs {
 		traits = append(traits, sp.Name)
+		if slices.Contains(Commands(sp.Tag), "engines") {
+			engineTraits = append(engineTraits, sp.Name)
+		}
 	}
 	oldTraits := slices.Sorted(maps.Keys(oldTraitNames))
 	var out []profiles.OldName

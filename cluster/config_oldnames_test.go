@@ -47,7 +47,7 @@ func TestStartTakesIPClusterStartOverIPClusterEnginesWhateverTheOrder(t *testing
 
 func TestEnginesIgnoresIPClusterStart(t *testing.T) {
 	opts, warnings := readConfig(t, "engines", "c.IPClusterEngines.n = 3\nc.IPClusterStart.n = 5\nc.IPClusterStart.engine_launcher_class = 'MPI'\n")
-	if opts.N != 3 || opts.EngineLauncher != "" {
+	if opts.N != 3 || opts.EngineLauncher != DefaultClusterSettings().EngineLauncher {
 		t.Errorf("ipcluster engines: n = %d, engines %q; want 3 and the default (IPClusterStart does not apply)", opts.N, opts.EngineLauncher)
 	}
 	if !hasWarning(warnings, "ipcluster_config.py:2: c.IPClusterStart.n is ignored: IPClusterStart settings apply to `ipcluster start` only") {
@@ -69,7 +69,7 @@ func TestOldLauncherNamesSelectTheLauncher(t *testing.T) {
 	for _, tc := range cases {
 		opts, warnings := readConfig(t, "start", tc.text+"\n")
 		got := func(name string) string {
-			e, err := reg.Lookup(defaultName(name))
+			e, err := reg.Lookup(name)
 			if err != nil {
 				return err.Error()
 			}

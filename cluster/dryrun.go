@@ -23,11 +23,14 @@ type Planned struct {
 // anything. It builds the same requests as Start, and the launchers render them with the
 // functions their Start uses.
 func DryRun(ctx context.Context, opts Options) ([]Planned, error) {
-	sized := opts.N <= 0
 	opts.setDefaults()
-	c := &Cluster{opts: opts, sized: sized}
+	c := &Cluster{opts: opts}
 	var out []Planned
-	for _, role := range []launchers.Role{launchers.Controller, launchers.Engines} {
+	roles := []launchers.Role{launchers.Controller, launchers.Engines}
+	if opts.N == 0 { // the controller alone, as Start
+		roles = roles[:1]
+	}
+	for _, role := range roles {
 		name := opts.ControllerLauncher
 		if role == launchers.Engines {
 			name = opts.EngineLauncher
@@ -62,7 +65,7 @@ func DryRun(ctx context.Context, opts Options) ([]Planned, error) {
 // make it: when the user gave no n, a launcher that knows its size (an SSH engines dict)
 // decides.
 func (c *Cluster) engineRequest(l launchers.Launcher, n int, setID string) launchers.Request {
-	if s, ok := l.(launchers.Sizer); ok && c.sized && s.Size() > 0 {
+	if s, ok := l.(launchers.Sizer); ok && c.opts.SizeByLauncher && s.Size() > 0 {
 		n = s.Size()
 	}
 	return c.request(launchers.Engines, n, c.engineCommand(), setID)

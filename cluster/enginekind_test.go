@@ -29,7 +29,8 @@ func TestChooseEngine(t *testing.T) {
 		{"", []string{"/usr/bin/python3", "-m", "ipyparallel.engine"}, "engine_cmd /usr/bin/python3 -m ipyparallel.engine (configured engine_cmd)", false},
 	}
 	for _, c := range cases {
-		o := Options{EngineKind: c.kind, EngineCmd: c.cmd}
+		var o Options
+		o.EngineKind, o.EngineCmd = c.kind, c.cmd
 		got, err := o.ChooseEngine()
 		if c.wantErr {
 			if err == nil || !strings.HasPrefix(err.Error(), c.want) {

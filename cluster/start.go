@@ -26,7 +26,6 @@ type Cluster struct {
 	ls         *launcherSet // the launchers it started with, kept to watch and stop them
 	controller launchers.Launcher
 	engines    map[string]launchers.Launcher // by set id
-	sized      bool                          // n was not given: a launcher that knows its size (SSH engines dict) decides
 }
 
 // File returns the cluster file.
@@ -36,7 +35,6 @@ func (c *Cluster) File() *File { return c.file }
 // for them to register, reporting progress. If anything fails, or ctx ends (Ctrl-C),
 // everything started so far is stopped and the cluster file removed.
 func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
-	sized := opts.N <= 0
 	if _, err := opts.ChooseEngine(); err != nil {
 		return nil, err
 	}
@@ -75,7 +73,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		stopFile(ctx, old, prev)
 	}
 	removeConnectionFiles(opts.ProfileDir, opts.ClusterID) // stale ones would be mistaken for the new controller's
-	c = &Cluster{opts: opts, ls: newLauncherSet(opts.Launchers, opts.Settings), sized: sized, engines: map[string]launchers.Launcher{}, file: &File{
+	c = &Cluster{opts: opts, ls: newLauncherSet(opts.Launchers, opts.Settings), engines: map[string]launchers.Launcher{}, file: &File{
 		path: path,
 		Cluster: Settings{ClusterID: opts.ClusterID, ProfileDir: opts.ProfileDir, N: opts.N, ControllerArgs: nonNil(opts.ControllerArgs),
 			ControllerIP: opts.ControllerIP, ControllerLocation: opts.ControllerLocation, Delay: opts.Delay, Class: "ipcluster-go", PID: os.Getpid()},
@@ -100,6 +98,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		case <-ctx.Done():
 			return c, context.Cause(ctx)
 		}
+	}
+	if opts.N == 0 { // -n 0: the controller alone, as ipyparallel's
+		return c, nil
 	}
 	if _, err := c.AddEngines(ctx, opts.N); err != nil {
 		return c, err
@@ -127,18 +128,16 @@ func (c *Cluster) request(role launchers.Role, n int, command []string, setID st
 		ProfileDir: c.opts.ProfileDir, ClusterID: c.opts.ClusterID, SetID: setID, LogDir: profiles.Dir(c.opts.ProfileDir).Log()}
 }
 
-// controllerCommand is the controller's command line for launcher l.
+// controllerCommand is the controller's command line for launcher l: the Cluster settings
+// it takes (controller_ip, controller_location: see controllerOptions), then
+// controller_args and the arguments given after --.
 func (c *Cluster) controllerCommand(l launchers.Launcher) []string {
 	cmd := append(append([]string(nil), c.opts.ControllerCmd...), c.clusterArgs()...)
-	if c.opts.ControllerIP != "" {
-		cmd = append(cmd, "--ip="+c.opts.ControllerIP)
-	} else if r, ok := l.(launchers.Remote); ok && r.Remote() {
-		cmd = append(cmd, "--ip=*") // the node it will run on is not known yet
+	s := c.opts.ClusterSettings
+	if r, ok := l.(launchers.Remote); ok && r.Remote() && s.ControllerIP == "" {
+		s.ControllerIP = "*" // the node it will run on is not known yet
 	}
-	if c.opts.ControllerLocation != "" {
-		cmd = append(cmd, "--location="+c.opts.ControllerLocation)
-	}
-	return append(cmd, c.opts.ControllerArgs...)
+	return append(append(cmd, controllerOptions(s)...), c.opts.ControllerArgs...)
 }
 
 // engineCommand is each engine's command line.
@@ -237,8 +236,12 @@ func reason(st launchers.State) string {
 	return "it exited"
 }
 
-// AddEngines starts an engine set of n engines and waits for them to register.
+// AddEngines starts an engine set of n engines (or, with SizeByLauncher, as many as the
+// launcher says) and waits for them to register.
 func (c *Cluster) AddEngines(ctx context.Context, n int) (string, error) {
+	if n < 1 {
+		return "", fmt.Errorf("no engines to add: n is %d (-n, c.Cluster.n)", n)
+	}
 	l, err := c.ls.get(c.opts.EngineLauncher)
 	if err != nil {
 		return "", err

@@ -39,7 +39,7 @@ type Runner interface {
 // LoginOptions select a login host for the batch launchers (c.BatchSystemLauncher.ssh_host,
 // or ipcluster start --ssh-host).
 type LoginOptions struct {
-	SSHHost           string `config:"ssh_host" help:"run the scheduler's commands on this login host over SSH (alias, user@host or user@host:port); scripts and files are staged by SFTP"`
+	SSHHost           string `config:"ssh_host" flag:"ssh-host" help:"run the scheduler's commands on this login host over SSH (alias, user@host or user@host:port); scripts and files are staged by SFTP"`
 	SSHConfig         string `config:"ssh_config" help:"ssh_config file for ssh_host (like ssh -F; default ~/.ssh/config)"`
 	AcceptNewHostKeys bool   `config:"accept_new_host_keys" help:"add ssh_host's key when known_hosts lacks it (like StrictHostKeyChecking=accept-new); a changed key is always refused"`
 }

@@ -19,6 +19,20 @@ type Alias struct {
 	Help     string
 }
 
+// BaseAliases are the command-line options of every ipyparallel application (ipyparallel's
+// base_aliases and base_flags): which cluster, where it works, how it logs. ipcontroller and
+// ipengine list them with their own.
+var BaseAliases = []Alias{
+	{Name: "cluster-id", Trait: "BaseParallelApplication.cluster_id", Value: "ID"},
+	{Name: "work-dir", Trait: "BaseParallelApplication.work_dir", Value: "DIR"},
+	{Name: "log-level", Trait: "Application.log_level", Value: "LEVEL"},
+	{Name: "log-to-file", Set: []Trait{{Class: "BaseParallelApplication", Name: "log_to_file", Value: "True"}}},
+	{Name: "clean-logs", Trait: "BaseParallelApplication.clean_logs", Value: "BOOL"},
+	{Name: "log-url", Trait: "BaseParallelApplication.log_url", Value: "URL"},
+	{Name: "debug", Set: []Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
+	{Name: "quiet", Set: []Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
+}
+
 func (a Alias) flag() bool { return a.Flag || len(a.Set) > 0 }
 
 // AliasOptions makes the command-line options of aliases, with the help of the traits they

@@ -28,9 +28,17 @@ func (c *Config) Decode(chain Chain, dst any) error {
 // decodeAlong decodes every option of the struct dst points to along the chain that
 // chainOf gives for the option's class tag.
 func (c *Config) decodeAlong(dst any, chainOf func(class string) Chain) error {
+	return eachField(dst, "decode config", func(sv reflect.Value, f field) error {
+		return c.decodeField(chainOf(f.class), sv, f)
+	})
+}
+
+// eachField calls do for every option of the struct dst points to, with the struct, and
+// joins the errors; doing names the caller in the error for a dst of another type.
+func eachField(dst any, doing string, do func(sv reflect.Value, f field) error) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("decode config: need a pointer to a struct, got %T", dst)
+		return fmt.Errorf("%s: need a pointer to a struct, got %T", doing, dst)
 	}
 	fields, err := fieldsOf(rv.Elem().Type())
 	if err != nil {
@@ -38,7 +46,7 @@ func (c *Config) decodeAlong(dst any, chainOf func(class string) Chain) error {
 	}
 	var errs []error
 	for _, f := range fields {
-		if err := c.decodeField(chainOf(f.class), rv.Elem(), f); err != nil {
+		if err := do(rv.Elem(), f); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -68,6 +76,9 @@ func (c *Config) decodeField(chain Chain, sv reflect.Value, f field) error {
 		err = d.text(tmp, a.Text, path)
 	default:
 		err = d.value(tmp, a.Value, path)
+	}
+	if err == nil {
+		err = checkMin(f, tmp, path)
 	}
 	if err != nil {
 		return &ConfigError{a.Source, err.Error()}

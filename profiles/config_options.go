@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,6 +15,9 @@ type TraitSpec struct {
 	Type    string // Python-style type for help: "str", "int", "list of str", "seconds" ...
 	Default any    // the value in the struct given to Describe, as plain data (see Literal)
 	Help    string
+	// Tag is the field's whole tag, for tags that other packages define on the same
+	// declaration (ipcluster's flag:"n", for instance).
+	Tag reflect.StructTag
 }
 
 // Describe lists the options declared by a struct (or pointer to one), in field order,
@@ -27,6 +31,10 @@ type TraitSpec struct {
 //	type:"..."                the type shown in help, for fields whose Go type does not say it
 //	class:"HeartMonitor"      the config class declaring the option, for structs whose options
 //	                          belong to several classes (see Classes); Decode ignores it
+//	default:"4"               the default, as command-line text read by the field's type; Defaults
+//	                          sets it (for structs whose defaults are not written in a function)
+//	min:"0"                   numbers and durations: the least value Decode accepts (in the unit);
+//	                          a smaller one is an error naming the option and its source
 //
 // Embedded structs without a config tag contribute their options, so a Slurm struct can
 // embed the batch options that all schedulers share. Field types: string, bool, ints,
@@ -51,7 +59,7 @@ func Describe(v any) ([]TraitSpec, error) {
 		if typ == "" {
 			typ = typeName(fv.Type(), f.unit)
 		}
-		out[i] = TraitSpec{Name: f.name, Type: typ, Default: plainOf(fv, f.unit), Help: f.help}
+		out[i] = TraitSpec{Name: f.name, Type: typ, Default: plainOf(fv, f.unit), Help: f.help, Tag: f.tag}
 	}
 	return out, nil
 }
@@ -168,6 +176,9 @@ type field struct {
 	class           string // the class tag, if any
 	unit            time.Duration
 	index           []int
+	def             *string  // the default tag, if any
+	min             *float64 // the min tag, if any
+	tag             reflect.StructTag
 }
 
 func fieldsOf(t reflect.Type) ([]field, error) {
@@ -204,7 +215,18 @@ func fieldsOf(t reflect.Type) ([]field, error) {
 			default:
 				return fmt.Errorf("options %s: field %s: unknown unit %q (want s or ms)", t, f.Name, u)
 			}
-			out = append(out, field{name: name, help: f.Tag.Get("help"), typ: f.Tag.Get("type"), class: f.Tag.Get("class"), unit: unit, index: index})
+			fd := field{name: name, help: f.Tag.Get("help"), typ: f.Tag.Get("type"), class: f.Tag.Get("class"), unit: unit, index: index, tag: f.Tag}
+			if def, ok := f.Tag.Lookup("default"); ok {
+				fd.def = &def
+			}
+			if m, ok := f.Tag.Lookup("min"); ok {
+				least, err := strconv.ParseFloat(m, 64)
+				if err != nil || !isNumber(f.Type) {
+					return fmt.Errorf("options %s: field %s: min %q needs a number on a number or duration field", t, f.Name, m)
+				}
+				fd.min = &least
+			}
+			out = append(out, fd)
 		}
 		return nil
 	}

@@ -14,12 +14,13 @@ import (
 	"ipcluster/runtime/engine"
 )
 
-// loadOptions builds the cluster options: defaults < the profile's ipcluster_config.py and
-// .json < the flags for config settings (clusterAliases) < --Class.trait=value arguments.
+// loadOptions builds the cluster options: declared defaults < the profile's
+// ipcluster_config.py and .json < the flags for config settings (settingFlags) <
+// --Class.trait=value arguments.
 // The caller applies the other flags (--work-dir), then reads the settings of the chosen
 // launchers (cluster.ApplyLauncherConfig).
 func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
-	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c), EngineTimeout: startFlagTimeout}
+	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c)}
 	files, err := profiles.LoadProfile(opts.ProfileDir, "ipcluster")
 	if err != nil {
 		return opts, nil, err

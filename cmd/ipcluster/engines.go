@@ -15,18 +15,13 @@ func enginesCommand() *cli.Command {
 		Description: "With a cluster file (from `ipcluster start`), the engines join that cluster. Without one, they\n" +
 			"join the controller whose engine connection file the profile holds (ipyparallel's recipe:\n" +
 			"`ipcontroller` by hand, then `ipcluster engines --n=4`); `ipcluster list` shows them and\n" +
-			"`ipcluster stop` stops them, never that controller.",
+			"`ipcluster stop` stops them, never that controller. How many: as for `ipcluster start`, -n, else\n" +
+			"c.Cluster.n (or c.IPClusterEngines.n), else an SSH engines dict's size, else 4.",
 		Flags: enginesFlags(),
 		Action: func(c *cli.Context) error {
 			opts, err := clusterOptions(c)
 			if err != nil {
 				return err
-			}
-			// -n, else c.Cluster.n or c.IPClusterEngines.n, as ipyparallel's
-			// IPClusterEngines.n (whose default is 1 here: one more engine).
-			n := opts.N
-			if n <= 0 {
-				n = enginesDefaultN
 			}
 			ctx, stop := signalContext()
 			defer stop()
@@ -36,11 +31,11 @@ func enginesCommand() *cli.Command {
 				return err
 			}
 			defer cl.Close() // the cluster runs on; this command is done with it
-			id, err := cl.AddEngines(ctx, n)
+			id, err := cl.AddEngines(ctx, opts.N)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("engine set %s: %d engines registered\n", id, n)
+			fmt.Printf("engine set %s: %d engines registered\n", id, cl.File().Engines.Sets[id].N)
 			if cl.File().Cluster.ExternalController {
 				fmt.Printf("recorded in %s; `ipcluster stop` stops these engines, not the controller ipcluster did not start\n", cl.File().Path())
 			}
@@ -49,18 +44,10 @@ func enginesCommand() *cli.Command {
 	}
 }
 
-// enginesDefaultN is how many engines `ipcluster engines` starts when neither -n nor the
-// configuration says.
-const enginesDefaultN = 1
-
-// enginesFlags are start's flags that make sense for engines joining a running controller.
+// enginesFlags are start's flags that make sense for engines joining a running controller
+// (the settings declared for `engines`).
 func enginesFlags() []cli.Flag {
-	flags := aliasFlags("n", "engines", "engine-kind", "timeout")
-	n := flags[0].(*cli.StringFlag)
-	n.DefaultText = fmt.Sprintf("the configured n, else %d", enginesDefaultN)
-	kind := flags[2].(*cli.StringFlag)
-	kind.Usage += "; here auto means the kind of the cluster's engines"
-	return append(append(profileFlags(), flags...),
+	return append(append(profileFlags(), settingFlagsOf("engines")...),
 		&cli.StringFlag{Name: "work-dir", Usage: "working directory of the engines"},
 	)
 }

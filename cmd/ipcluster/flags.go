@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -10,87 +12,77 @@ import (
 	"ipcluster/profiles"
 )
 
-// clusterAliases are ipcluster's flags for config settings, as ipcontroller's aliases are:
-// each sets its trait in the command-line layer, so that the value is decoded and checked
-// exactly as the same line in ipcluster_config.py, and ranks defaults < config files <
-// flags < --Class.trait=value. Their help and defaults come from the traits' declarations
-// (cluster.ClusterSettings, launchers.LoginOptions).
-var clusterAliases = []profiles.Alias{
-	{Name: "n", Trait: "Cluster.n"},
-	{Name: "engines", Trait: "Cluster.engine_launcher_class"},
-	{Name: "engine-kind", Trait: "Cluster.engine_kind"},
-	{Name: "controller", Trait: "Cluster.controller_launcher_class"},
-	{Name: "ip", Trait: "Cluster.controller_ip"},
-	{Name: "location", Trait: "Cluster.controller_location"},
-	{Name: "delay", Trait: "Cluster.delay"},
-	{Name: "timeout", Trait: "Cluster.engine_timeout"},
-	{Name: "ssh-host", Trait: "BatchSystemLauncher.ssh_host"},
+// ipcluster's flags for config settings are declared on the settings themselves, as
+// ipcontroller's aliases are: a field with a flag tag in one of settingSources (see
+// cluster.ClusterSettings for the tags). A flag given goes into the command-line layer as
+// that setting's text, so that its value is decoded and checked exactly as the same line
+// in ipcluster_config.py, and ranks defaults < config files < flags < --Class.trait=value.
+
+// settingSources are the option structs that declare flags, with their config classes and
+// defaults: the Cluster settings, and the login host of every batch launcher.
+func settingSources() []cluster.ClassOptions {
+	return []cluster.ClassOptions{
+		{Class: "Cluster", Options: new(cluster.DefaultClusterSettings())},
+		{Class: "BatchSystemLauncher", Options: &launchers.LoginOptions{}},
+	}
 }
 
-// aliasOptions are clusterAliases with the help, value type and default of their traits.
-func aliasOptions() []profiles.Option {
-	classes := append(cluster.Documented(launchers.Builtin()), cluster.ClassOptions{Class: "BatchSystemLauncher", Options: &launchers.LoginOptions{}})
-	var specs []profiles.ClassSpec
-	for _, co := range classes {
-		traits, err := profiles.Describe(co.Options)
+// settingFlag is one declared flag.
+type settingFlag struct {
+	names        []string // the flag, then its aliases
+	class, trait string
+	commands     []string // the subcommands that take it
+	help         string
+	defaultText  string
+}
+
+func settingFlags() []settingFlag {
+	var out []settingFlag
+	for _, co := range settingSources() {
+		specs, err := profiles.Describe(co.Options)
 		if err != nil {
 			panic(fmt.Sprintf("ipcluster: describe %s: %v", co.Class, err)) // a declaration bug, caught by every test
 		}
-		for _, sp := range traits {
-			specs = append(specs, profiles.ClassSpec{Class: co.Class, TraitSpec: sp})
+		for _, sp := range specs {
+			names, ok := sp.Tag.Lookup("flag")
+			if !ok {
+				continue
+			}
+			f := settingFlag{names: strings.Split(names, ","), class: co.Class, trait: sp.Name, commands: cluster.Commands(sp.Tag), help: sp.Help}
+			if d, isText := sp.Default.(string); isText {
+				f.defaultText = d
+			} else if sp.Default != nil {
+				f.defaultText = profiles.Literal(sp.Default)
+			}
+			out = append(out, f)
 		}
-	}
-	return profiles.AliasOptions(clusterAliases, profiles.Classes{}, specs)
-}
-
-// aliasFlags makes the named alias flags. They are text flags: the value is read by the
-// trait's type when the configuration is decoded, as on ipyparallel's command line.
-func aliasFlags(names ...string) []cli.Flag {
-	byName := map[string]profiles.Option{}
-	for _, o := range aliasOptions() {
-		byName[o.Name] = o
-	}
-	out := make([]cli.Flag, len(names))
-	for i, name := range names {
-		o, ok := byName[name]
-		if !ok {
-			panic("ipcluster: no alias " + name)
-		}
-		f := &cli.StringFlag{Name: o.Name, Usage: fmt.Sprintf("%s (c.%s)", o.Help, traitOf(o.Name))}
-		switch d := o.Default.(type) {
-		case nil:
-		case string:
-			f.DefaultText = d
-		default:
-			f.DefaultText = profiles.Literal(d)
-		}
-		out[i] = f
 	}
 	return out
 }
 
-func traitOf(alias string) string {
-	for _, a := range clusterAliases {
-		if a.Name == alias {
-			return a.Trait
+// settingFlagsOf are the flags the subcommand takes, in declaration order. They are text
+// flags: the value is read by the setting's type when the configuration is decoded, as on
+// ipyparallel's command line.
+func settingFlagsOf(command string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range settingFlags() {
+		if slices.Contains(f.commands, command) {
+			out = append(out, &cli.StringFlag{Name: f.names[0], Aliases: f.names[1:], DefaultText: f.defaultText,
+				Usage: fmt.Sprintf("%s (c.%s.%s)", f.help, f.class, f.trait)})
 		}
 	}
-	return ""
+	return out
 }
 
-// commandLineLayer is the command-line layer of the configuration: the alias flags given,
-// then the --Class.trait=value arguments.
+// commandLineLayer is the command-line layer of the configuration: the setting flags given,
+// then the --Class.trait=value arguments. Errors name the flag as it was given (--n=x).
 func commandLineLayer(c *cli.Context, traits []profiles.Trait) (*profiles.Config, error) {
-	var argv []string
-	for _, a := range clusterAliases {
-		if c.IsSet(a.Name) {
-			argv = append(argv, "--"+a.Name+"="+c.String(a.Name))
+	flags := &profiles.Config{}
+	for _, f := range settingFlags() {
+		if c.IsSet(f.names[0]) {
+			v := c.String(f.names[0])
+			flags.SetText(f.class, f.trait, v, profiles.Source{Name: "--" + f.names[0] + "=" + v})
 		}
 	}
-	args, err := profiles.ParseArgs(argv, aliasOptions())
-	if err != nil {
-		return nil, err
-	}
-	args.Traits = traits
-	return profiles.CommandLine(args, clusterAliases, profiles.Classes{})
+	return profiles.Merge(flags, profiles.FromTraits(traits))
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ipcluster/cluster"
+	"ipcluster/internal/version"
 	"ipcluster/profiles"
-	"ipcluster/runtime/transport"
 )
 
 // Exit codes of ipyparallel's ipcluster.
@@ -36,12 +36,10 @@ func main() {
 		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand(), mapCommand()},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	// --version names the ZeroMQ transport (ipcluster talks to the controller for px, list, engines).
+	// --version names the ZeroMQ transport too (ipcluster talks to the controller for px, list, engines).
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and the ZeroMQ transport"}
-	cli.VersionPrinter = func(*cli.Context) {
-		fmt.Printf("ipcluster (ipcluster in Go), transport: %s\n", transport.Backend())
-	}
-	app.Version = transport.Backend()
+	cli.VersionPrinter = func(*cli.Context) { fmt.Println(version.Line("ipcluster")) }
+	app.Version = version.String()
 	argv, traits, err := splitTraits(os.Args)
 	if err != nil {
 		os.Exit(report(err))

@@ -16,13 +16,8 @@ import (
 	"ipcluster/runtime/transport"
 )
 
-// startFlagTimeout is how long ipcluster waits for engines when neither a flag nor a config
-// file says (the default of c.Cluster.engine_timeout).
-const startFlagTimeout = 60 * time.Second
-
 func startFlags() []cli.Flag {
-	flags := append(profileFlags(), aliasFlags("n", "engines", "engine-kind", "controller", "ip", "location", "delay", "timeout", "ssh-host")...)
-	return append(flags,
+	return append(append(profileFlags(), settingFlagsOf("start")...),
 		&cli.StringFlag{Name: "work-dir", Usage: "working directory of the controller and engines"},
 		&cli.BoolFlag{Name: "daemonize", Usage: "return once the engines are registered and leave the cluster running"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the batch scripts and submit commands (or the commands) without submitting or starting anything"},

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"ipcluster/internal/fdlimit"
+	"ipcluster/internal/version"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/transport"
@@ -28,7 +29,7 @@ func main() {
 
 func run(argv []string) int {
 	if slices.Contains(argv, "--version") {
-		fmt.Printf("ipcontroller (ipcluster in Go), transport: %s\n", transport.Backend())
+		fmt.Println(version.Line("ipcontroller"))
 		return 0
 	}
 	args, err := profiles.ParseArgs(argv, options)

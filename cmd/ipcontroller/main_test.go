@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"ipcluster/internal/version"
 	"ipcluster/runtime/transport"
 )
 
@@ -76,12 +77,13 @@ func TestBindFailuresAreOneLineErrors(t *testing.T) {
 	}
 }
 
-// --version names the ZeroMQ transport the binary was built with (pure-Go or libzmq).
+// --version names the program's version and the ZeroMQ transport the binary was built with
+// (pure-Go or libzmq).
 func TestVersionNamesTheTransport(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "--version")
 	cmd.Env = append(os.Environ(), "IPCONTROLLER_TEST_MAIN=1")
 	out, err := cmd.Output()
-	if want := "ipcontroller (ipcluster in Go), transport: " + transport.Backend() + "\n"; err != nil || string(out) != want {
+	if want := "ipcontroller " + version.String() + " (ipcluster in Go), transport: " + transport.Backend() + "\n"; err != nil || string(out) != want {
 		t.Errorf("--version: %v %q, want %q", err, out, want)
 	}
 }

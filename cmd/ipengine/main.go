@@ -17,6 +17,7 @@ import (
 	"slices"
 	"syscall"
 
+	"ipcluster/internal/version"
 	"ipcluster/profiles"
 	"ipcluster/runtime/engine"
 	"ipcluster/runtime/transport"
@@ -53,7 +54,7 @@ func main() {
 // run is the whole program; ctx ends on SIGINT/SIGTERM.
 func run(ctx context.Context, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if slices.Contains(argv, "--version") {
-		fmt.Fprintf(stdout, "ipengine (ipcluster in Go), transport: %s\n", transport.Backend())
+		fmt.Fprintln(stdout, version.Line("ipengine"))
 		return exitOK
 	}
 	args, err := profiles.ParseArgs(argv, engine.Options())

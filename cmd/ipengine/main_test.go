@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipcluster/internal/testutil"
+	"ipcluster/internal/version"
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/transport"
@@ -105,10 +106,11 @@ func TestRunsAgainstController(t *testing.T) {
 	}
 }
 
-// --version names the ZeroMQ transport the binary was built with (pure-Go or libzmq).
+// --version names the program's version and the ZeroMQ transport the binary was built with
+// (pure-Go or libzmq).
 func TestVersionNamesTheTransport(t *testing.T) {
 	code, out, _ := runArgs(t, context.Background(), env(nil), "--version")
-	if want := "ipengine (ipcluster in Go), transport: " + transport.Backend() + "\n"; code != exitOK || out != want {
+	if want := "ipengine " + version.String() + " (ipcluster in Go), transport: " + transport.Backend() + "\n"; code != exitOK || out != want {
 		t.Errorf("--version: %d %q, want %q", code, out, want)
 	}
 }

@@ -52,8 +52,9 @@ type sessionSettings struct {
 	KeyFile string  `config:"keyfile" class:"Session" help:"file holding the HMAC key"`
 }
 
-// Aliases are ipyparallel's ipcontroller command-line options and the traits they set.
-var Aliases = []profiles.Alias{
+// Aliases are ipyparallel's ipcontroller command-line options and the traits they set
+// (with the options every application has, profiles.BaseAliases).
+var Aliases = slices.Concat([]profiles.Alias{
 	{Name: "ip", Trait: "IPController.ip", Value: "IP"},
 	{Name: "transport", Trait: "IPController.transport", Value: "NAME"},
 	{Name: "location", Trait: "IPController.location", Value: "HOST"},
@@ -64,14 +65,7 @@ var Aliases = []profiles.Alias{
 	{Name: "ping", Trait: "HeartMonitor.period", Value: "MS"},
 	{Name: "scheme", Trait: "TaskScheduler.scheme_name", Value: "NAME"},
 	{Name: "hwm", Trait: "TaskScheduler.hwm", Value: "N"},
-	{Name: "cluster-id", Trait: "BaseParallelApplication.cluster_id", Value: "ID"},
-	{Name: "work-dir", Trait: "BaseParallelApplication.work_dir", Value: "DIR"},
-	{Name: "log-level", Trait: "Application.log_level", Value: "LEVEL"},
-	{Name: "log-to-file", Set: []profiles.Trait{{Class: "BaseParallelApplication", Name: "log_to_file", Value: "True"}}},
-	{Name: "clean-logs", Trait: "BaseParallelApplication.clean_logs", Value: "BOOL"},
-	{Name: "log-url", Trait: "BaseParallelApplication.log_url", Value: "URL"},
-	{Name: "debug", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
-	{Name: "quiet", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
+}, profiles.BaseAliases, []profiles.Alias{
 	{Name: "reuse", Set: []profiles.Trait{{Class: "IPController", Name: "reuse_files", Value: "True"}}},
 	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
 	{Name: "dictdb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
@@ -86,7 +80,7 @@ var Aliases = []profiles.Alias{
 	{Name: "secure", Flag: true, Help: "sign messages (the default)"},
 	{Name: "no-secure", Set: []profiles.Trait{{Class: "Session", Name: "key", Value: ""}, {Class: "Session", Name: "keyfile", Value: ""}},
 		Help: "do not sign messages (insecure: anyone reaching the ports can run code on the engines)"},
-}
+})
 
 // documented lists the controller's option structs with their defaults.
 func documented() []any {

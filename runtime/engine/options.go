@@ -51,10 +51,10 @@ type compatSettings struct {
 }
 
 // Aliases are ipyparallel's ipengine command-line options and the traits they set, with
-// this engine's own (--shell, --kill-timeout).
-var Aliases = []profiles.Alias{
+// this engine's own (--shell, --kill-timeout) and those of every application
+// (profiles.BaseAliases).
+var Aliases = append([]profiles.Alias{
 	{Name: "file", Trait: "IPEngine.url_file", Value: "PATH"},
-	{Name: "cluster-id", Trait: "BaseParallelApplication.cluster_id", Value: "ID"},
 	{Name: "wait-for-url-file", Trait: "IPEngine.wait_for_url_file", Value: "SECONDS"},
 	{Name: "timeout", Trait: "IPEngine.timeout", Value: "SECONDS"},
 	{Name: "location", Trait: "IPEngine.location", Value: "HOST"},
@@ -67,17 +67,10 @@ var Aliases = []profiles.Alias{
 	{Name: "c", Trait: "IPEngine.startup_command", Value: "COMMAND"},
 	{Name: "s", Trait: "IPEngine.startup_script", Value: "FILE"},
 	{Name: "ident", Trait: "Session.session", Value: "UUID"},
-	{Name: "work-dir", Trait: "BaseParallelApplication.work_dir", Value: "DIR"},
 	{Name: "shell", Trait: "ShellEngine.shell", Value: "CMD"},
 	{Name: "max-heartbeat-misses", Trait: "IPEngine.max_heartbeat_misses", Value: "N"},
 	{Name: "kill-timeout", Trait: "ShellEngine.kill_timeout", Value: "SECONDS"},
-	{Name: "log-level", Trait: "Application.log_level", Value: "LEVEL"},
-	{Name: "log-to-file", Set: []profiles.Trait{{Class: "BaseParallelApplication", Name: "log_to_file", Value: "True"}}},
-	{Name: "debug", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
-	{Name: "quiet", Set: []profiles.Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
-	{Name: "clean-logs", Trait: "BaseParallelApplication.clean_logs", Value: "BOOL"},
-	{Name: "log-url", Trait: "BaseParallelApplication.log_url", Value: "URL"},
-}
+}, profiles.BaseAliases...)
 
 // documented lists the engine's option structs with their defaults.
 func documented() []any {
