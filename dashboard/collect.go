@@ -188,8 +188,10 @@ func (c *Collector) readLaunchers(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st == nil && c.status != nil && err == nil {
-		// The cluster file went: `ipcluster stop` removes it once it has stopped everything.
-		c.tracker.stoppedWithCluster(time.Now().Add(-stopWindow), false, "stopped with the cluster")
+		// The cluster file went: `ipcluster stop` removes it once it has stopped everything
+		// (engines the dashboard has not yet seen leave too: the controller, stopped meanwhile,
+		// no longer answers).
+		c.tracker.stoppedWithCluster(time.Now().Add(-stopWindow), true, "stopped with the cluster")
 	}
 	c.setErr("cluster file", err)
 	c.status, c.jobs, c.sets, c.maps, c.launched = st, jobs, sets, maps, true

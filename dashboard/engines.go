@@ -185,9 +185,11 @@ func (t *tracker) engines(now time.Time) []Engine {
 			e.HeartbeatAge = ptr(max(silent, 0).Seconds())
 		}
 		switch {
-		case !row.registered && t.stopped[id] != "":
+		case t.stopped[id] != "" && (!row.registered || silent > t.lostAfter):
+			// Stopped on purpose: gone, or silent while a controller that was stopped too
+			// can no longer say it went.
 			e.State, e.Detail = Stopped, t.stopped[id]
-			e.Running, e.Queued, e.CurrentTask = 0, 0, nil
+			e.Running, e.Queued, e.CurrentTask, e.HeartbeatAge = 0, 0, nil, nil
 		case !row.registered:
 			e.State, e.Detail = Lost, "unregistered by the controller"
 			e.Running, e.Queued, e.CurrentTask = 0, 0, nil

@@ -8,11 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"ipcluster/cluster"
 	"ipcluster/internal/testutil"
 )
 
@@ -190,5 +193,32 @@ func TestControllerShutdownStopsEngines(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "both engines stopped", func() bool {
 		v := col.View()
 		return len(v.Engines) == 2 && v.Engines[0].State == Stopped && v.Engines[1].State == Stopped && !v.Controller.Connected
+	})
+}
+
+// `ipcluster stop` removes the cluster file once everything is stopped: engines the dashboard
+// still had (the stopped controller could not tell it they went) are shown stopped.
+func TestClusterFileGoneStopsEngines(t *testing.T) {
+	dir := t.TempDir()
+	file := cluster.FilePath(dir, "")
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(`{"cluster": {"cluster_id": "", "profile_dir": "`+dir+`"}, "engines": {"class": "local", "sets": {}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := newFakeSource(engineReport{ID: 0})
+	col := NewCollector(Config{ProfileDir: dir, Refresh: 20 * time.Millisecond, LauncherRefresh: 50 * time.Millisecond, LostAfter: 300 * time.Millisecond,
+		connect: func(context.Context) (controllerSource, error) { return src, nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { col.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	testutil.Eventually(t, 5*time.Second, "the cluster read", func() bool { v := col.View(); return v.Cluster != nil && len(v.Engines) == 1 })
+	src.kill(0) // the engine and the controller stop; the controller no longer answers
+	os.Remove(file)
+	testutil.Eventually(t, 5*time.Second, "engine 0 stopped", func() bool {
+		v := col.View()
+		return v.Cluster == nil && len(v.Engines) == 1 && v.Engines[0].State == Stopped
 	})
 }

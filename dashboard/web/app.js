@@ -124,6 +124,33 @@ function chart(svg, cap, label, v, value) {
   cap.textContent = text;
 }
 
+// renderSets shows the engine-pool supervisor's sets and history, when the cluster has one.
+function renderSets(v) {
+  const c = v.cluster || {};
+  const sets = c.sets || [];
+  $("sets-section").hidden = !c.supervisor && sets.length === 0;
+  const sup = [];
+  if (c.supervisor) sup.push("supervisor: " + c.supervisor + (c.supervisor_pid ? " (pid " + c.supervisor_pid + ")" : ""));
+  if (c.engines_target) sup.push("target: " + c.engines_target + " engines");
+  if (c.paused) sup.push("PAUSED: " + c.paused);
+  $("supervisor").textContent = sup.join(" · ");
+  $("sets").tBodies[0].replaceChildren(...sets.map((s) => {
+    const notes = [];
+    if ((s.retiring || []).length) notes.push("retiring " + s.retiring.join(" "));
+    if (s.replaces) notes.push("replaces " + s.replaces);
+    if (s.successor) notes.push("renewed by " + s.successor);
+    if (s.launcher_state) notes.push("launcher: " + s.launcher_state);
+    return el("tr", { class: "set", "data-set-id": s.id, "data-state": s.state },
+      el("th", { scope: "row" }, s.id), el("td", { class: "state" }, s.state), el("td", {}, s.reason || s.cause || ""),
+      el("td", {}, (s.engine_ids || []).join(" ")), el("td", {}, (s.registered || []).join(" ")),
+      el("td", {}, (s.jobs || []).map((j) => j.id + ":" + j.state).join(" ")), el("td", {}, notes.join("; ")));
+  }));
+  $("history").replaceChildren(...(c.history || []).slice().reverse().map((e) =>
+    el("li", {}, new Date(e.time).toLocaleTimeString() + " " + e.event + (e.set ? " set " + e.set : "") +
+      ((e.jobs || []).length ? " jobs " + e.jobs.join(",") : "") + ((e.engine_ids || []).length ? " engines " + e.engine_ids.join(",") : "") +
+      (e.cause ? " (" + e.cause + ")" : "") + (e.by ? " → " + e.by : "") + (e.note ? ": " + e.note : ""))));
+}
+
 function renderMaps(v) {
   $("maps-section").hidden = v.maps.length === 0;
   $("maps").replaceChildren(...v.maps.map((m) => {
@@ -148,6 +175,7 @@ function render(v) {
   renderHeader(v);
   renderEngines(v);
   renderJobs(v);
+  renderSets(v);
   chart($("rate-chart"), $("rate-cap"), "tasks finished per second", v, (s) => s.rate);
   chart($("depth-chart"), $("depth-cap"), "queue depth", v, (s) => s.depth);
   renderMaps(v);
