@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/profiles"
 )
 
@@ -283,22 +284,19 @@ func sweep(tag string, grace time.Duration) []string {
 func tagged(tag string) map[int]string {
 	want := "\x00" + TagVar + "=" + tag + "\x00"
 	found := map[int]string{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
+	for _, pid := range procstat.PIDs() {
+		if pid == os.Getpid() {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
+		env, err := os.ReadFile(filepath.Join(dir, "environ"))
 		if err != nil || !strings.Contains("\x00"+string(env)+"\x00", want) {
 			continue
 		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X') {
-				continue // a zombie waiting for its parent: already dead
-			}
+		if p, err := procstat.Stat(pid); err == nil && !p.Live() {
+			continue // a zombie waiting for its parent: already dead
 		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		cmd, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		found[pid] = strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
 	}
 	return found
