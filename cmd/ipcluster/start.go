@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ipcluster/cluster"
+	"ipcluster/internal/wait"
 	"ipcluster/launchers"
 	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
@@ -108,7 +109,7 @@ func start(c *cli.Context) error {
 // over: e.g. a client called shutdown(hub=True)). It asks the launcher that started the
 // controller, which keeps its connection (an SSH controller is not dialled every tick).
 func watch(ctx context.Context, cl *cluster.Cluster) error {
-	stopped := launchers.Wait(ctx, 500*time.Millisecond, func() (bool, error) {
+	stopped := wait.Until(ctx, 500*time.Millisecond, func() (bool, error) {
 		running, _ := cl.ControllerRunning(ctx)
 		return !running, nil
 	})

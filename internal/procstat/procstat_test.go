@@ -39,7 +39,10 @@ func TestParseStatReadsTheFieldsAfterTheName(t *testing.T) {
 	}
 }
 
-func TestAliveCountsAZombieAsGone(t *testing.T) {
+// startChild starts a child process that sleeps, on Linux (the test is skipped elsewhere);
+// the test ends it (and reaps it) unless it did.
+func startChild(t *testing.T) *exec.Cmd {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/<pid>/stat is Linux's")
 	}
@@ -47,6 +50,12 @@ func TestAliveCountsAZombieAsGone(t *testing.T) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	return child
+}
+
+func TestAliveCountsAZombieAsGone(t *testing.T) {
+	child := startChild(t)
 	pid := child.Process.Pid
 	if !Alive(pid) {
 		t.Fatalf("a running child %d is not alive", pid)
@@ -68,14 +77,7 @@ func TestAliveCountsAZombieAsGone(t *testing.T) {
 }
 
 func TestTreeHoldsAProcessAndItsChildren(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("/proc/<pid>/stat is Linux's")
-	}
-	child := exec.Command("sleep", "30")
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { child.Process.Kill(); child.Wait() }()
+	child := startChild(t)
 	tree := Read().Tree(os.Getpid())
 	if len(tree) == 0 || tree[0].PID != os.Getpid() || tree[0].RSS <= 0 {
 		t.Fatalf("the tree of this process starts with %+v", tree)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"ipcluster/internal/procstat"
+	"ipcluster/internal/wait"
 	"ipcluster/profiles"
 )
 
@@ -147,20 +148,11 @@ func (c *Cluster) StartController(ctx context.Context, kind Kind, extra ...strin
 		return nil, err
 	}
 	c.Controller = p
-	engineFile := profiles.ConnectionFile(c.ProfileDir, c.ClusterID, "engine")
 	err = WaitUntil(ctx, 20*time.Millisecond, "controller connection files", func() (bool, error) {
 		if p.Exited() {
 			return false, p.exitError()
 		}
-		for _, path := range []string{c.ClientFile(), engineFile} {
-			var info struct {
-				Registration int `json:"registration"`
-			}
-			if profiles.ReadJSON(path, &info) != nil || info.Registration == 0 {
-				return false, nil
-			}
-		}
-		return true, nil
+		return profiles.ConnectionFilesWritten(c.ProfileDir, c.ClusterID), nil
 	})
 	return p, err
 }
@@ -245,22 +237,10 @@ func (c *Cluster) Stop() error {
 
 // WaitUntil polls cond every interval until it reports true, returns an error, or ctx ends.
 func WaitUntil(ctx context.Context, interval time.Duration, what string, cond func() (bool, error)) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
-		case <-tick.C:
-		}
+	if err := wait.Until(ctx, interval, cond); err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
+	return nil
 }
 
 // sweep waits up to grace for the processes tagged with tag to exit, then kills the rest.
