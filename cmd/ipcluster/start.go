@@ -13,8 +13,8 @@ import (
 	"ipcluster/cluster"
 	"ipcluster/internal/wait"
 	"ipcluster/launchers"
-	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
+	"ipcluster/traitconfig"
 )
 
 func startFlags() []cli.Flag {
@@ -53,7 +53,7 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 	if err := cluster.ApplyLauncherConfig(cfg, launchers.Builtin(), &opts); err != nil {
 		return opts, err
 	}
-	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	traits, _ := c.App.Metadata["traits"].([]traitconfig.Trait)
 	_, controllerArgs, engineArgs := forwardedTraits(traits)
 	opts.ControllerArgs = append(append(opts.ControllerArgs, controllerArgs...), c.Args().Slice()...)
 	opts.EngineArgs = append(opts.EngineArgs, engineArgs...)
