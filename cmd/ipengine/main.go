@@ -73,17 +73,17 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	}
 	defer closeLog()
 	log := s.Config.Logger
+	s.Source.SessionKey = getenv("IPP_SESSION_KEY") // the file's key wins, as in ipyparallel
 	info, where, err := s.Source.Load(ctx)
 	if err != nil {
-		log.Error("no controller", "err", err)
+		if !errors.Is(err, engine.ErrBadConnectionInfo) { // that one is said once, below
+			log.Error("no controller", "err", err)
+		}
 		fmt.Fprintf(stderr, "ipengine: %v\n", err)
 		return exitError
 	}
-	if info.Key == "" {
-		info.Key = getenv("IPP_SESSION_KEY") // the file's key wins, as in ipyparallel
-	}
 	log.Info("using connection info", "from", where, "transport", transport.Backend())
-	s.Config.Info = info
+	s.Config.Info, s.Config.InfoFrom = info, where
 	if self, err := os.Executable(); err == nil {
 		s.Config.GuardProgram = self
 	}

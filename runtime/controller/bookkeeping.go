@@ -23,6 +23,38 @@ func newRecord(r *wire.Raw, h wire.Header) *Record {
 	return rec
 }
 
+var labelName = []string{"label"}
+
+// labelOf is the "label" member of request metadata, as ipyparallel 9.1's Hub keeps it
+// (metadata.get('label')): nil when absent or null. It shares the metadata's bytes. A
+// record's label is found from its metadata when asked for (Record.label), so that tasks
+// pay nothing for it.
+func labelOf(metadata json.RawMessage) json.RawMessage {
+	var m [1]wire.Member
+	if wire.ScanObject(metadata, labelName, m[:]) {
+		switch v := m[0]; v.Kind {
+		case wire.KindAbsent:
+			return nil
+		case wire.KindString: // the bytes between the quotes, a subslice of metadata: add the quotes
+			at := cap(metadata) - cap(v.Raw)
+			return metadata[at-1 : at+len(v.Raw)+1 : at+len(v.Raw)+1]
+		default:
+			if string(v.Raw) == "null" {
+				return nil
+			}
+			return v.Raw[:len(v.Raw):len(v.Raw)]
+		}
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(metadata, &obj) != nil {
+		return nil
+	}
+	if l := obj["label"]; len(l) > 0 && string(l) != "null" {
+		return l
+	}
+	return nil
+}
+
 // addOrMerge stores rec, keeping what an earlier stub (iopub that arrived before the request)
 // already holds.
 func (h *hub) addOrMerge(rec *Record) {

@@ -378,6 +378,11 @@ func (c *Controller) reply(s *transport.Socket, idents [][]byte, msgType string,
 // decode checks an incoming message; a bad one is logged with its sender and dropped.
 func (c *Controller) decode(where string, frames [][]byte) (*wire.Raw, bool) {
 	r, err := c.session.Decode(frames)
+	if errors.Is(err, wire.ErrBadSignature) {
+		c.log.Warn("dropped a message whose signature does not match this cluster's key: its sender likely uses a connection file from another controller or cluster",
+			"socket", where, "peer", peerName(frames), "err", err)
+		return nil, false
+	}
 	if err != nil {
 		c.log.Warn("dropped bad message", "socket", where, "peer", peerName(frames), "err", err)
 		return nil, false

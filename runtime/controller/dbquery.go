@@ -4,14 +4,16 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
+	"strings"
 
 	"ipcluster/runtime/wire"
 )
 
 // compileQuery turns a MongoDB-style query, as Client.db_query sends it, into a predicate.
 // A plain value means equality; a dict holds operators: $lt $gt $eq $ne $lte $gte $in $nin
-// $all $mod $exists. (DictDB in ipyparallel has $gt inverted; here it means greater than.)
+// $all $mod $exists $glob. (DictDB in ipyparallel has $gt inverted; here it means greater than.)
 func compileQuery(q map[string]any) (func(*Record) bool, error) {
 	type test struct {
 		key string
@@ -131,11 +133,81 @@ func operator(op string, arg any) (func(any) bool, error) {
 			}
 			return m == rem
 		}, nil
+	case "$glob": // ipyparallel 9.1, for labels: Python's fnmatch on strings
+		pattern, ok := arg.(string)
+		if !ok {
+			return nil, fmt.Errorf("$glob needs a pattern string")
+		}
+		re, err := globRegexp(pattern)
+		if err != nil {
+			return nil, err
+		}
+		return func(v any) bool {
+			s, ok := v.(string)
+			return ok && re.MatchString(s)
+		}, nil
 	case "$exists":
 		want, _ := arg.(bool)
 		return func(v any) bool { return (v != nil) == want }, nil
 	}
-	return nil, fmt.Errorf("unknown operator %s (supported: $lt $gt $eq $ne $lte $gte $in $nin $all $mod $exists)", op)
+	return nil, fmt.Errorf("unknown operator %s (supported: $lt $gt $eq $ne $lte $gte $in $nin $all $mod $exists $glob)", op)
+}
+
+// globRegexp is a shell pattern as Python's fnmatch reads it: * any run of characters
+// (slashes too), ? one character, [seq] and [!seq] a set; a [ without its ] is itself.
+func globRegexp(pattern string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString(`(?s)\A`)
+	p := []rune(pattern)
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '[':
+			j := i + 1
+			if j < len(p) && p[j] == '!' {
+				j++
+			}
+			if j < len(p) && p[j] == ']' {
+				j++
+			}
+			for j < len(p) && p[j] != ']' {
+				j++
+			}
+			if j >= len(p) {
+				b.WriteString(`\[`)
+				continue
+			}
+			set := p[i+1 : j]
+			b.WriteByte('[')
+			if len(set) > 0 && set[0] == '!' {
+				b.WriteByte('^')
+				set = set[1:]
+			}
+			for k, r := range set {
+				if r == '-' && k > 0 && k < len(set)-1 { // a range
+					b.WriteRune(r)
+					continue
+				}
+				if strings.ContainsRune(`\^[]-`, r) {
+					b.WriteByte('\\')
+				}
+				b.WriteRune(r)
+			}
+			b.WriteByte(']')
+			i = j
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(`\z`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("$glob pattern %q: %w", pattern, err)
+	}
+	return re, nil
 }
 
 // compare orders numbers numerically, timestamps chronologically and other strings

@@ -34,6 +34,7 @@ type Record struct {
 	Error          json.RawMessage
 	Stdout         Output
 	Stderr         Output
+	Label          json.RawMessage // a label read from a 9.1 SQLite column; nil: the request metadata's (see label)
 
 	seq  uint64 // insertion order, to break ties in history
 	gone bool   // dropped or culled from its dictDB
@@ -43,7 +44,7 @@ type Record struct {
 var recordKeys = []string{"msg_id", "header", "content", "metadata", "buffers", "submitted", "client_uuid",
 	"engine_uuid", "started", "completed", "resubmitted", "received", "result_header", "result_metadata",
 	"result_content", "result_buffers", "queue", "execute_input", "execute_result", "display_data", "error",
-	"stdout", "stderr"}
+	"stdout", "stderr", "label"}
 
 func noneIfEmpty(s string) any {
 	if s == "" {
@@ -107,8 +108,19 @@ func (r *Record) field(key string) any {
 		return r.Stdout.String()
 	case "stderr":
 		return r.Stderr.String()
+	case "label":
+		return rawOrNone(r.label())
 	}
 	return nil
+}
+
+// label is the task's label (ipyparallel 9.1's view.set_flags(label=...)): the request
+// metadata's "label", unless one was read from a label column; nil is None.
+func (r *Record) label() json.RawMessage {
+	if r.Label != nil {
+		return r.Label
+	}
+	return labelOf(r.Metadata)
 }
 
 // value returns a key's value as plain Go data, for query matching.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,31 @@ func storeMakers() []storeMaker {
 			}
 			return d
 		}},
+		{"SQLiteDB-9.1-table", func(t *testing.T, dir string) store {
+			makeTable(t, filepath.Join(dir, "tasks.db"), "ipython-tasks", layoutWithLabel)
+			d, err := openSQLiteDB(SQLiteSettings{}, dir, quietLog, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.layout.hasLabel() {
+				t.Fatal("the 9.1 table (with a label column) was not used as it is")
+			}
+			return d
+		}},
+	}
+}
+
+// makeTable creates table in the SQLite file path with layout, as a Python controller of
+// that layout would, unless it is there.
+func makeTable(t *testing.T, path, table string, layout sqliteLayout) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := createTable(db, table, layout); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -46,13 +72,15 @@ func conformanceRecords() []*Record {
 	recs := []*Record{
 		{MsgID: "a", Submitted: stamp(3), ClientUUID: "c1", EngineUUID: "e1", Queue: "task",
 			Header:  json.RawMessage(`{"msg_id":"a","msg_type":"apply_request","date":"2026-01-01T00:00:03.000000Z"}`),
-			Content: json.RawMessage(`{}`), Metadata: json.RawMessage(`{"targets":[0]}`),
+			Content: json.RawMessage(`{}`), Metadata: json.RawMessage(`{"targets":[0],"label":"group_a/x"}`),
 			Buffers: [][]byte{[]byte("fn"), {}, {}, []byte(strings.Repeat("x", 300))}},
 		{MsgID: "b", Submitted: stamp(1), ClientUUID: "c1", EngineUUID: "e2", Queue: "mux", Header: json.RawMessage(`{"msg_id":"b"}`)},
-		{MsgID: "c", Submitted: stamp(2), ClientUUID: "c2", Queue: "task", Header: json.RawMessage(`{"msg_id":"c"}`)},
+		{MsgID: "c", Submitted: stamp(2), ClientUUID: "c2", Queue: "task", Header: json.RawMessage(`{"msg_id":"c"}`),
+			Metadata: json.RawMessage(`{"label":"group_b"}`)},
 		{MsgID: "d", ClientUUID: "c2"}, // output that came before its request: no submission time
 		{MsgID: "e", Submitted: stamp(5), ClientUUID: "c2", EngineUUID: "e1", Queue: "task",
-			Header: json.RawMessage(`{"msg_id":"e"}`), ExecuteInput: strPtr("x = 1")},
+			Header: json.RawMessage(`{"msg_id":"e"}`), ExecuteInput: strPtr("x = 1"),
+			Metadata: json.RawMessage(`{"label":"label*task","after":[]}`)},
 	}
 	recs[3].Stdout.Append("early\n")
 	return recs
@@ -160,6 +188,29 @@ var conformanceQueries = []struct{ query, want string }{
 	{`{"submitted": {"$mod": [0, 1]}}`, "error"},
 	{`{"msg_id": {"$in": "a"}}`, "error"},
 	{`{"msg_id": {"$regex": "a"}}`, "error"},
+	// labels (ipyparallel 9.1): a "group_a/x", c "group_b", e "label*task", b and d none
+	{`{"label": "group_b"}`, "c"},
+	{`{"label": {"$eq": "group_a/x"}}`, "a"},
+	{`{"label": null}`, "b d"},
+	{`{"label": {"$ne": "group_b"}}`, "b a d e"},
+	{`{"label": {"$in": ["group_b", "label*task", "zz"]}}`, "c e"},
+	{`{"label": {"$nin": [""]}}`, "b c a d e"}, // None is not in [""], as in DictDB
+	{`{"label": {"$nin": ["group_b", null]}}`, "a e"},
+	{`{"label": {"$exists": true}}`, "c a e"},
+	{`{"label": {"$exists": false}}`, "b d"},
+	{`{"label": {"$lt": "group_b"}}`, "a"},
+	{`{"label": {"$gte": "group_b"}}`, "c e"},
+	{`{"label": {"$gt": "group", "$lte": "group_b"}}`, "c a"},
+	{`{"label": {"$glob": "group_*"}}`, "c a"},
+	{`{"label": {"$glob": "*/x"}}`, "a"},
+	{`{"label": {"$glob": "group_?"}}`, "c"},
+	{`{"label": {"$glob": "group_[!b]*"}}`, "a"},
+	{`{"label": {"$glob": "*[*]*"}}`, "e"},
+	{`{"label": {"$glob": "*[?]*"}}`, ""},
+	{`{"label": {"$glob": "label*task"}}`, "e"},
+	{`{"label": {"$glob": "group_[b-a]"}}`, "error"},
+	{`{"label": {"$glob": 5}}`, "error"},
+	{`{"label": {"$exists": true}, "queue": "task"}`, "c a e"},
 }
 
 func TestRecordStoreConformance(t *testing.T) {

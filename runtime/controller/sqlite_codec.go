@@ -33,14 +33,14 @@ func blobOrNull(bufs [][]byte) any {
 	return nil
 }
 
-// appendRecordArgs appends rec's column values, in sqliteColumns order. (Called by the
+// appendRecordArgs appends rec's column values, in the order of layout. (Called by the
 // writer on a snapshot: it reads nothing the event loop changes.)
-func appendRecordArgs(args []any, rec *Record) []any {
+func appendRecordArgs(args []any, rec *Record, layout sqliteLayout) []any {
 	var input any
 	if rec.ExecuteInput != nil {
 		input = *rec.ExecuteInput
 	}
-	return append(args,
+	args = append(args,
 		rec.MsgID, jsonOrNull(rec.Header), jsonOrNull(rec.Metadata), jsonOrNull(rec.Content),
 		blobOrNull(rec.Buffers), textOrNull(rec.Submitted), textOrNull(rec.ClientUUID), textOrNull(rec.EngineUUID),
 		textOrNull(rec.Started), textOrNull(rec.Completed), textOrNull(rec.Resubmitted), textOrNull(rec.Received),
@@ -48,6 +48,33 @@ func appendRecordArgs(args []any, rec *Record) []any {
 		blobOrNull(rec.ResultBuffers), textOrNull(rec.Queue), input, jsonOrNull(rec.ExecuteResult),
 		jsonOrNull(rec.Error), rec.Stdout.String(), rec.Stderr.String(),
 	)
+	if layout.hasLabel() {
+		args = append(args, labelText(rec.label()))
+	}
+	return args
+}
+
+// labelText is a label as ipyparallel 9.1 stores it in its text column: a string as
+// itself, None as NULL, anything else as its JSON text.
+func labelText(label json.RawMessage) any {
+	if len(label) == 0 {
+		return nil
+	}
+	var s string
+	if label[0] == '"' && json.Unmarshal(label, &s) == nil {
+		return s
+	}
+	return string(label)
+}
+
+// labelFromColumn reads a label column: text is a string label (as 9.1 writes it).
+func labelFromColumn(v any) json.RawMessage {
+	s, ok := asText(v)
+	if !ok {
+		return nil
+	}
+	quoted, _ := json.Marshal(s)
+	return quoted
 }
 
 // asText reads a TEXT value (or whatever SQLite returns for it); ok=false for NULL.
@@ -95,8 +122,9 @@ func asBuffers(v any, column string) ([][]byte, error) {
 	return nil, fmt.Errorf("column %s: a %T, not a pickled list of bytes", column, v)
 }
 
-// recordFromRow decodes a row read as sqliteColumns (each value scanned into an any).
-func recordFromRow(vals []any) (*Record, error) {
+// recordFromRow decodes a row read in the order of layout (each value scanned into an
+// any). Without a label column, the label is the request metadata's, as 9.1's Hub sets it.
+func recordFromRow(vals []any, layout sqliteLayout) (*Record, error) {
 	text := func(i int) string { s, _ := asText(vals[i]); return s }
 	rec := &Record{
 		MsgID: text(0), Header: asJSON(vals[1]), Metadata: asJSON(vals[2]), Content: asJSON(vals[3]),
@@ -109,6 +137,9 @@ func recordFromRow(vals []any) (*Record, error) {
 	}
 	rec.Stdout.Append(text(20))
 	rec.Stderr.Append(text(21))
+	if layout.hasLabel() {
+		rec.Label = labelFromColumn(vals[22])
+	}
 	var err error
 	if rec.Buffers, err = asBuffers(vals[4], "buffers"); err != nil {
 		return nil, fmt.Errorf("record %q: %w", rec.MsgID, err)

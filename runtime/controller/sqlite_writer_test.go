@@ -30,7 +30,7 @@ func TestSQLiteWriterGroup(t *testing.T) {
 	if err := d.writer.commit(group); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := d.all("", nil)
+	rows, err := d.all(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,13 +27,16 @@ import (
 // requests of the last sqliteHoldIncomplete (plus batches still queued if the disk is
 // slower than the tasks), and WAL keeps the file consistent. Queries (get_result,
 // db_query, hub_history) first hand off everything and wait for it, so they see every
-// change made so far.
+// change made so far. When the disk refuses a commit (full), the writer keeps the records
+// in its backlog (bounded), which queries read with the file, and writes them once the disk
+// takes them again (sqlite_backlog.go).
 type sqliteDB struct {
-	db    *sql.DB
-	path  string
-	table string
-	log   *slog.Logger
-	after func(time.Duration, func()) // runs a function on the event loop later
+	db     *sql.DB
+	path   string
+	table  string
+	layout sqliteLayout // with or without a label column
+	log    *slog.Logger
+	after  func(time.Duration, func()) // runs a function on the event loop later
 
 	cache      map[string]*cachedRecord
 	fifo       []*cachedRecord // cache entries in insertion order (stale ones included), for eviction
@@ -103,7 +105,7 @@ func openSQLiteDB(s SQLiteSettings, profileDir string, log *slog.Logger, after f
 	return d, nil
 }
 
-func openSQLiteFile(path, table string, log *slog.Logger) (*sqliteDB, error) {
+func openSQLiteFile(path, want string, log *slog.Logger) (*sqliteDB, error) {
 	// WAL: a crash never leaves a torn file; synchronous=NORMAL: no fsync per commit in WAL.
 	// The page cache stays at SQLite's default 2 MiB: a larger one made each record's write
 	// dearer (a 16 MiB one: +40% writer time in BenchmarkSQLiteWriter, at 20000 records and
@@ -123,20 +125,21 @@ func openSQLiteFile(path, table string, log *slog.Logger) (*sqliteDB, error) {
 	if err := db.Ping(); err != nil {
 		return fail(err)
 	}
-	if table, err = chooseTable(db, table, log); err != nil {
+	table, layout, err := chooseTable(db, want, log)
+	if err != nil {
 		return fail(err)
 	}
-	if err := createTable(db, table); err != nil {
+	if err := createTable(db, table, layout); err != nil {
 		return fail(err)
 	}
-	d := &sqliteDB{db: db, path: path, table: table, log: log, cache: map[string]*cachedRecord{}, seen: newSeenFilter(),
-		nextBatch: sqliteBatchRecords}
-	d.selectOne = "SELECT " + selectList() + " FROM " + quoteIdent(table) + " WHERE msg_id = ?"
-	d.selectAll = "SELECT rowid, " + selectList() + " FROM " + quoteIdent(table)
+	d := &sqliteDB{db: db, path: path, table: table, layout: layout, log: log, cache: map[string]*cachedRecord{},
+		seen: newSeenFilter(), nextBatch: sqliteBatchRecords}
+	d.selectOne = "SELECT " + layout.selectList() + " FROM " + quoteIdent(table) + " WHERE msg_id = ?"
+	d.selectAll = "SELECT rowid, " + layout.selectList() + " FROM " + quoteIdent(table)
 	if err := d.loadSeen(); err != nil {
 		return fail(err)
 	}
-	d.writer = startSQLiteWriter(db, table, log)
+	d.writer = startSQLiteWriter(db, path, table, layout, log)
 	return d, nil
 }
 
@@ -187,13 +190,17 @@ func (d *sqliteDB) load(msgID string) (*cachedRecord, error) {
 	return c, nil
 }
 
-// read reads one record from the file. A record out of the cache has been committed
-// (evict keeps the others) or dropped with a wait for the commit, so the file is current.
+// read reads one record from the file, or from the writer's backlog if the disk has not
+// taken it yet. A record out of the cache has been handed to the writer (evict keeps the
+// others) or dropped with a wait for the writer, so the two are current.
 func (d *sqliteDB) read(msgID string) (*Record, error) {
 	if !d.seen.maybe(msgID) {
 		return nil, nil
 	}
-	vals := make([]any, len(sqliteColumns))
+	if rec, deleted := d.writer.backlog.lookup(msgID); rec != nil || deleted {
+		return rec, nil
+	}
+	vals := make([]any, len(d.layout))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -205,7 +212,7 @@ func (d *sqliteDB) read(msgID string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading record %q from %s: %w", msgID, d.path, err)
 	}
-	return recordFromRow(vals)
+	return recordFromRow(vals, d.layout)
 }
 
 func (d *sqliteDB) get(msgID string) (*Record, error) {
@@ -346,7 +353,7 @@ func (d *sqliteDB) drop(msgIDs []string) {
 }
 
 func (d *sqliteDB) dropWhere(pred func(*Record) bool) {
-	recs, err := d.all("", nil)
+	recs, err := d.all(nil)
 	if err != nil {
 		d.log.Warn("cannot purge task records", "err", err)
 		return
@@ -358,145 +365,6 @@ func (d *sqliteDB) dropWhere(pred func(*Record) bool) {
 		}
 	}
 	d.drop(ids)
-}
-
-// rowRecord is a record with its rowid (insertion order, as the in-memory DB's sequence).
-type rowRecord struct {
-	rec   *Record
-	rowid int64
-}
-
-// all reads the records matching an SQL condition (after a sync), each as the cache holds
-// it if it does (display_data has no column: only the cached record has it).
-func (d *sqliteDB) all(where string, args []any) ([]rowRecord, error) {
-	d.sync()
-	q := d.selectAll
-	if where != "" {
-		q += " WHERE " + where
-	}
-	rows, err := d.db.Query(q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.path, err)
-	}
-	defer rows.Close()
-	vals := make([]any, len(sqliteColumns)+1)
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var out []rowRecord
-	for rows.Next() {
-		clear(vals)
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", d.path, err)
-		}
-		rowid, _ := vals[0].(int64)
-		id, _ := asText(vals[1])
-		if c := d.cache[id]; c != nil {
-			out = append(out, rowRecord{c.rec, rowid})
-			continue
-		}
-		rec, err := recordFromRow(vals[1:])
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", d.path, err)
-		}
-		out = append(out, rowRecord{rec, rowid})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.path, err)
-	}
-	sortRows(out)
-	return out, nil
-}
-
-// sortRows orders records as the in-memory DB does: by submission time, insertion order
-// breaking ties and placing records without one.
-func sortRows(out []rowRecord) {
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.rec.Submitted != b.rec.Submitted && a.rec.Submitted != "" && b.rec.Submitted != "" {
-			return a.rec.Submitted < b.rec.Submitted
-		}
-		return a.rowid < b.rowid
-	})
-}
-
-// find answers a query with the in-memory DB's matcher, so both give the same answers; a
-// query on msg_id (the usual one) reads only those rows.
-func (d *sqliteDB) find(q map[string]any) ([]*Record, error) {
-	m, err := compileQuery(q)
-	if err != nil {
-		return nil, err
-	}
-	where, args := msgIDCondition(q["msg_id"])
-	recs, err := d.all(where, args)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Record
-	for _, r := range recs {
-		if m(r.rec) {
-			out = append(out, r.rec)
-		}
-	}
-	return out, nil
-}
-
-// msgIDCondition narrows a read to the msg_ids a query names (a value or {"$in": [...]});
-// the full matcher still runs on what is read.
-func msgIDCondition(cond any) (string, []any) {
-	var ids []any
-	switch c := cond.(type) {
-	case string:
-		ids = []any{c}
-	case map[string]any:
-		list, ok := c["$in"].([]any)
-		if !ok || len(list) == 0 || len(list) > 500 {
-			return "", nil
-		}
-		for _, v := range list {
-			s, ok := v.(string)
-			if !ok {
-				return "", nil
-			}
-			ids = append(ids, s)
-		}
-	default:
-		return "", nil
-	}
-	return "msg_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")", ids
-}
-
-// history lists the msg_ids with a submission time, in the order find uses (reading only
-// the three columns that order needs).
-func (d *sqliteDB) history() ([]string, error) {
-	d.sync()
-	rows, err := d.db.Query("SELECT rowid, msg_id, CAST(submitted AS TEXT) FROM " + quoteIdent(d.table) + " WHERE submitted IS NOT NULL")
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.path, err)
-	}
-	defer rows.Close()
-	var recs []rowRecord
-	for rows.Next() {
-		var r rowRecord
-		var id, submitted sql.NullString
-		if err := rows.Scan(&r.rowid, &id, &submitted); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", d.path, err)
-		}
-		r.rec = &Record{MsgID: id.String, Submitted: submitted.String}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.path, err)
-	}
-	sortRows(recs)
-	ids := make([]string, 0, len(recs))
-	for _, r := range recs {
-		if r.rec.Submitted != "" {
-			ids = append(ids, r.rec.MsgID)
-		}
-	}
-	return ids, nil
 }
 
 // close commits what is pending and closes the file.

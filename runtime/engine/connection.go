@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -22,6 +22,11 @@ var ErrNoConnectionInfo = errors.New("no controller connection information")
 // ipyparallel polls every 0.1 s as well.
 const filePoll = 100 * time.Millisecond
 
+// badFileSettle is how long a connection file that exists but cannot be used must stay
+// unchanged before Load gives up on it: a controller (ipyparallel's writes in place) may
+// be writing it right then, and writes it whole within milliseconds.
+const badFileSettle = 500 * time.Millisecond
+
 // Source says where an engine finds its controller, in ipyparallel's order: the engine
 // connection JSON handed over in the environment (IPP_CONNECTION_INFO, 8.x launchers),
 // else an explicit file (--file), else the profile's ipcontroller[-<cluster_id>]-engine.json.
@@ -39,6 +44,9 @@ type Source struct {
 	// Origin explains how ProfileDir/ClusterID were chosen, for the error message
 	// ("--profile-dir", "IPP_PROFILE_DIR", ...). Optional.
 	Origin string
+	// SessionKey is IPP_SESSION_KEY: the key when the connection info has none (the
+	// info's own key wins, as in ipyparallel).
+	SessionKey string
 }
 
 // Path is the connection file Load reads when no ConnectionInfo is given.
@@ -50,36 +58,63 @@ func (s Source) Path() string {
 }
 
 // Load returns the engine connection information, waiting up to s.Wait for the file, and a
-// description of where it came from (for logs).
+// description of where it came from (for logs and messages; it names IPP_SESSION_KEY when
+// the key came from there). A file that exists but cannot be used is an error within
+// badFileSettle, unless it changes meanwhile.
 func (s Source) Load(ctx context.Context) (profiles.EngineInfo, string, error) {
-	var info profiles.EngineInfo
 	if s.File == "" && strings.TrimSpace(s.ConnectionInfo) != "" {
-		if err := json.Unmarshal([]byte(s.ConnectionInfo), &info); err != nil {
-			return info, "", fmt.Errorf("IPP_CONNECTION_INFO is not the engine connection JSON: %w", err)
+		info, hasKey, err := decodeInfo([]byte(s.ConnectionInfo), "IPP_CONNECTION_INFO")
+		if err != nil {
+			return info, "", err
 		}
-		return info, "IPP_CONNECTION_INFO", checkInfo(info, "IPP_CONNECTION_INFO")
+		return s.finish(info, hasKey, "IPP_CONNECTION_INFO")
 	}
 	path := s.Path()
 	deadline := time.Now().Add(s.Wait)
 	var lastErr error
+	var badData []byte // the content of a file that exists but cannot be used
+	var badSince time.Time
 	for {
-		err := profiles.ReadJSON(path, &info)
+		data, err := os.ReadFile(path)
 		if err == nil {
-			return info, path, checkInfo(info, path)
+			info, hasKey, err := decodeInfo(data, path)
+			if err == nil {
+				return s.finish(info, hasKey, path)
+			}
+			if badData == nil || !bytes.Equal(data, badData) {
+				badData, badSince = data, time.Now()
+			} else if time.Since(badSince) >= badFileSettle {
+				return info, "", err
+			}
+			lastErr = err
+		} else {
+			badData, lastErr = nil, err
 		}
-		// A file that exists but does not parse may be caught half written by a writer
-		// that does not rename atomically: retry it like a missing one until the deadline.
-		lastErr = err
 		if time.Now().After(deadline) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return info, "", fmt.Errorf("waiting for %s: %w", path, ctx.Err())
+			return profiles.EngineInfo{}, "", fmt.Errorf("waiting for %s: %w", path, ctx.Err())
 		case <-time.After(min(filePoll, time.Until(deadline)+time.Millisecond)):
 		}
 	}
-	return info, "", s.notFound(path, lastErr)
+	if badData != nil {
+		return profiles.EngineInfo{}, "", lastErr
+	}
+	return profiles.EngineInfo{}, "", s.notFound(path, lastErr)
+}
+
+// finish checks decoded info and fills in the key from IPP_SESSION_KEY if it has none.
+func (s Source) finish(info profiles.EngineInfo, hasKey bool, where string) (profiles.EngineInfo, string, error) {
+	if err := checkInfo(info, where, hasKey || s.SessionKey != ""); err != nil {
+		return info, "", err
+	}
+	if info.Key == "" && s.SessionKey != "" {
+		info.Key = s.SessionKey
+		where += " (key from IPP_SESSION_KEY)"
+	}
+	return info, where, nil
 }
 
 // notFound says exactly what was looked for, so that a user can see which profile,
@@ -103,7 +138,9 @@ func (s Source) notFound(path string, err error) error {
 	return fmt.Errorf("%w: %s", ErrNoConnectionInfo, b.String())
 }
 
-func checkInfo(info profiles.EngineInfo, where string) error {
+// checkInfo checks that info has what an engine needs (haveKey: a key, from the info or
+// IPP_SESSION_KEY).
+func checkInfo(info profiles.EngineInfo, where string, haveKey bool) error {
 	var missing []string
 	if info.Interface == "" {
 		missing = append(missing, "interface")
@@ -120,8 +157,11 @@ func checkInfo(info profiles.EngineInfo, where string) error {
 	if len(info.Broadcast) == 0 {
 		missing = append(missing, "broadcast")
 	}
+	if !haveKey {
+		missing = append(missing, "key")
+	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s is not an engine connection file: missing %s", where, strings.Join(missing, ", "))
+		return fmt.Errorf("%w: %s is not an engine connection file: missing %s", ErrBadConnectionInfo, where, strings.Join(missing, ", "))
 	}
 	if curveServerKey(info) != "" && !transport.CurveSupported() {
 		return fmt.Errorf("%s asks for CurveZMQ encryption (curve_serverkey): %w", where, transport.ErrCurveUnsupported)

@@ -94,6 +94,55 @@ func TestSourceWaitsForTheFile(t *testing.T) {
 	}
 }
 
+// A file caught while its writer is midway (ipyparallel writes it in place) is read again
+// until it is whole; one that stays bad fails within badFileSettle and a poll or two.
+func TestSourceWaitsOutAFileBeingWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.json")
+	whole, _ := json.Marshal(sampleInfo())
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // a writer slow on purpose: each state lasts a good part of badFileSettle
+		for _, part := range [][]byte{whole[:10], whole[:40], whole} {
+			time.Sleep(badFileSettle / 3)
+			os.WriteFile(path, part, 0o600)
+		}
+	}()
+	info, where, err := Source{File: path, Wait: 20 * time.Second, SessionKey: "unused"}.Load(context.Background())
+	if err != nil || info.Mux != 3 || info.Key != "k" || where != path {
+		t.Fatalf("got %+v from %q, %v", info, where, err)
+	}
+
+	start := time.Now()
+	os.WriteFile(path, whole[:40], 0o600)
+	_, _, err = Source{File: path, Wait: 20 * time.Second}.Load(context.Background())
+	if !errors.Is(err, ErrBadConnectionInfo) || !strings.Contains(err.Error(), "is truncated") {
+		t.Errorf("err = %v", err)
+	}
+	if d := time.Since(start); d > badFileSettle+3*filePoll {
+		t.Errorf("gave up after %s", d)
+	}
+}
+
+// The key: the file's own, else IPP_SESSION_KEY (and where says so), else an error.
+func TestSourceKeyFromTheEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.json")
+	var m map[string]any
+	data, _ := json.Marshal(sampleInfo())
+	json.Unmarshal(data, &m)
+	delete(m, "key")
+	data, _ = json.Marshal(m)
+	os.WriteFile(path, data, 0o600)
+	info, where, err := Source{File: path, SessionKey: "from-env"}.Load(context.Background())
+	if err != nil || info.Key != "from-env" || where != path+" (key from IPP_SESSION_KEY)" {
+		t.Errorf("got key %q from %q, %v", info.Key, where, err)
+	}
+	if _, _, err := (Source{File: path}).Load(context.Background()); !errors.Is(err, ErrBadConnectionInfo) ||
+		!strings.Contains(err.Error(), "missing key") {
+		t.Errorf("no key anywhere: %v", err)
+	}
+}
+
 func TestSourceGivesUpSayingWhatItLookedFor(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()

@@ -13,7 +13,7 @@ func TestPureGoEngineRefusesCurveFile(t *testing.T) {
 	info := sampleInfo()
 	key := strings.Repeat("x", 40)
 	info.CurveServerKey = &key
-	err := checkInfo(info, "ipcontroller-engine.json")
+	err := checkInfo(info, "ipcontroller-engine.json", true)
 	if err == nil || !strings.Contains(err.Error(), "ipcontroller-engine.json") || !strings.Contains(err.Error(), "make build-libzmq") {
 		t.Fatalf("err = %v, want one naming the file and make build-libzmq", err)
 	}

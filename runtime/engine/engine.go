@@ -44,6 +44,7 @@ var (
 // the profile's ipengine_config.py/.json and the environment.
 type Config struct {
 	Info     profiles.EngineInfo // the engine connection info (Source.Load)
+	InfoFrom string              // where Info (and its key) came from, as Source.Load says: for messages
 	Location string              `config:"location" class:"IPEngine" help:"controller host or address to use when the connection info's interface is 0.0.0.0 or *"`
 
 	UUID      string       `config:"session" class:"Session" help:"engine uuid (default: a new random one)"`
@@ -119,7 +120,7 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return checkInfo(c.Info, "connection info")
+	return checkInfo(c.Info, "connection info", true) // an empty key here means unsigned messages
 }
 
 // Engine is one shell engine. Make it with New and serve with Run (once).

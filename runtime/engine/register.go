@@ -27,10 +27,20 @@ func (e *Engine) register() error {
 		// ipyparallel's engine also sends an unregistration_request here; we do not,
 		// because a send on a DEALER that has no usable peer blocks (the controller drops
 		// a pending registration after its own timeout anyway).
-		e.fail(fmt.Errorf("%w: no registration_reply from %s within %s: is the controller running, and listening on an address this host can reach?",
-			ErrRegistration, e.ends.registration, e.cfg.RegistrationTimeout))
+		e.fail(fmt.Errorf("%w: no registration_reply from %s within %s: is the controller running, and listening on an address this host can reach? "+
+			"If it is, it may have rejected the request for a key mismatch (a controller drops messages signed with another key, without a reply): "+
+			"check that the key in %s is this controller's, not one from another controller or cluster",
+			ErrRegistration, e.ends.registration, e.cfg.RegistrationTimeout, e.keySource()))
 	})
 	return nil
+}
+
+// keySource names where the engine's key came from, for the key-mismatch hint.
+func (e *Engine) keySource() string {
+	if e.cfg.InfoFrom != "" {
+		return e.cfg.InfoFrom
+	}
+	return "the connection info"
 }
 
 // fail ends Run with err when nothing is running yet (registration failures).

@@ -2,6 +2,10 @@
 
 - A file written by our controller is served by ipyparallel 7.1's controller (db_query,
   get_result, hub_history), and the reverse.
+- Task labels (ipyparallel 9.1's view.set_flags(label=...), sent here as the request
+  metadata's "label" through 7.1's Client, whose views have no such flag): ours finds them
+  with db_query, keeps them in a table 7.1 still reads (in the request metadata, which is
+  where 9.1's Hub takes them from), and finds them again in a file 7.1 wrote.
 - ``--reuse`` restart: the results and history of 1000 tasks survive; a SIGKILL of the
   controller while tasks run leaves a file that SQLite checks as intact and that the next
   controller serves.
@@ -78,6 +82,23 @@ def _run(client, values):
     return ids
 
 
+def _run_labeled(client, values, label):
+    """Run triple(v) as load-balanced tasks with a task label; return {msg_id: v}."""
+    view = client.load_balanced_view()
+    md = {"after": [], "follow": [], "timeout": None, "targets": [], "retries": 0, "label": label}
+    ars = [ipp.AsyncResult(client, client.send_apply_request(view._socket, triple, (v,), {}, metadata=md),
+                           fname="triple", owner=True) for v in values]
+    assert [ar.get(TIMEOUT) for ar in ars] == [3 * v for v in values]
+    ids = {ar.msg_ids[0]: v for ar, v in zip(ars, values)}
+    wait_for_hub_records(client, ids)
+    return ids
+
+
+def _labels(client, query):
+    """{msg_id: label} of the records db_query finds for a query on labels."""
+    return {r["msg_id"]: r["label"] for r in client.db_query({"label": query}, keys=["label"])}
+
+
 def _rows_in_file(path, ids):
     """msg_ids of `ids` whose completed records are committed in the file (read by Python's sqlite3)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -114,7 +135,12 @@ def test_ours_and_pythons_controllers_read_each_others_files(tmp_path):
 
     ours = ippbench.Cluster(kind="ours", n=1, controller_args=args, name="sqlite-ours")
     try:
-        ours_ids = _run(ours.start(), [1, 2, 3])
+        client = ours.start()
+        ours_ids = _run(client, [1, 2, 3])
+        labeled = _run_labeled(client, [4, 5], "ours-label")
+        assert _labels(client, {"$in": ["ours-label"]}) == dict.fromkeys(labeled, "ours-label")
+        assert _labels(client, {"$exists": False}).keys() >= set(ours_ids)
+        ours_ids.update(labeled)
     finally:
         _finish(ours)  # SIGTERM: ours commits what is pending before it exits
     assert _rows_in_file(dbfile, ours_ids) == set(ours_ids)
@@ -124,6 +150,8 @@ def test_ours_and_pythons_controllers_read_each_others_files(tmp_path):
         client = py.start()
         _check_served(py, ours_ids)
         py_ids = _run(client, [10, 20])
+        py_labeled = _run_labeled(client, [30], "py-label")
+        py_ids.update(py_labeled)
         # 7.1 commits every 2 s and not on SIGTERM: wait until its records are in the file
         wait_until(lambda: _rows_in_file(dbfile, py_ids) == set(py_ids), 15, "Python's commit")
     finally:
@@ -131,8 +159,11 @@ def test_ours_and_pythons_controllers_read_each_others_files(tmp_path):
 
     ours2 = ippbench.Cluster(kind="ours", n=0, controller_args=args, name="sqlite-ours2")
     try:
-        ours2.start()
+        client = ours2.start()
         _check_served(ours2, {**ours_ids, **py_ids})
+        want = {**dict.fromkeys(labeled, "ours-label"), **dict.fromkeys(py_labeled, "py-label")}
+        assert _labels(client, {"$nin": [""], "$ne": None}) == want
+        assert _labels(client, {"$glob": "py-*"}) == dict.fromkeys(py_labeled, "py-label")
     finally:
         _finish(ours2)
 
