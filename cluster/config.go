@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"ipcluster/launchers"
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // ClusterSettings are ipyparallel's Cluster options (c.Cluster.n, or the older
 // c.IPClusterEngines.n and c.IPClusterStart.n). Options embeds them as they are.
 //
 // Each option is declared here once: to add one, add a field with its tags and nothing
-// else. The tags (profiles.Describe has the first ones):
+// else. The tags (traitconfig.Describe has the first ones):
 //
 //	config:"name"       the trait, c.Cluster.name (old classes too: IPClusterStart.name ...)
 //	help:"..."          one line for `ipcluster profile create`, --help and warnings
@@ -42,7 +42,7 @@ type ClusterSettings struct {
 // DefaultClusterSettings are the Cluster settings with their declared defaults.
 func DefaultClusterSettings() ClusterSettings {
 	var s ClusterSettings
-	if err := profiles.Defaults(&s); err != nil {
+	if err := traitconfig.Defaults(&s); err != nil {
 		panic(err) // a bad default tag: a declaration bug every test catches
 	}
 	return s
@@ -63,14 +63,14 @@ type EngineSettings struct {
 // clusterChain is the Cluster class. Older configs' names for its settings
 // (c.IPClusterEngines.n, c.IPClusterStart.controller_launcher, ...) are moved onto it by
 // OldNames before it is read.
-var clusterChain = profiles.ChainOf("Cluster")
+var clusterChain = traitconfig.ChainOf("Cluster")
 
 // FromConfig fills opts' Cluster settings from an ipcluster configuration (the profile's
 // ipcluster_config.py and .json, then the command line), over the declared defaults, and
 // keeps the configuration for the launchers (see ApplyLauncherConfig). A launcher's own
 // settings are read along ipyparallel's class chains: c.EngineLauncher.engine_cmd applies
 // to every engine launcher, c.MPIEngineSetLauncher.engine_cmd only to MPI engines.
-func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
+func FromConfig(cfg *traitconfig.Config, reg *launchers.Registry, opts *Options) error {
 	cs := DefaultClusterSettings()
 	if err := cfg.Decode(clusterChain, &cs); err != nil {
 		return err
@@ -86,7 +86,7 @@ func FromConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) er
 
 // ApplyLauncherConfig reads the controller and engine commands for the chosen launchers
 // (call it after the launcher names are final).
-func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Options) error {
+func ApplyLauncherConfig(cfg *traitconfig.Config, reg *launchers.Registry, opts *Options) error {
 	engines, err := reg.Lookup(opts.EngineLauncher)
 	if err != nil {
 		return err
@@ -95,10 +95,10 @@ func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Op
 	if err != nil {
 		return err
 	}
-	if err := cfg.Decode(profiles.ChainOf(engines.EngineClasses...), &opts.EngineSettings); err != nil {
+	if err := cfg.Decode(traitconfig.ChainOf(engines.EngineClasses...), &opts.EngineSettings); err != nil {
 		return err
 	}
-	if err := cfg.Decode(profiles.ChainOf(controller.ControllerClasses...), &opts.ControllerSettings); err != nil {
+	if err := cfg.Decode(traitconfig.ChainOf(controller.ControllerClasses...), &opts.ControllerSettings); err != nil {
 		return err
 	}
 	// Build both launchers once now, so that a bad launcher setting (an SSH engines dict, say)
@@ -112,10 +112,10 @@ func ApplyLauncherConfig(cfg *profiles.Config, reg *launchers.Registry, opts *Op
 }
 
 // configSettings lets launchers read their own options.
-type configSettings struct{ cfg *profiles.Config }
+type configSettings struct{ cfg *traitconfig.Config }
 
 func (s configSettings) Decode(classes []string, into any) error {
-	return s.cfg.Decode(profiles.ChainOf(classes...), into)
+	return s.cfg.Decode(traitconfig.ChainOf(classes...), into)
 }
 
 // Documented lists each config class ipcluster reads with its options struct (holding the
@@ -146,7 +146,7 @@ func KnownTraits(reg *launchers.Registry) map[string][]string {
 	known := map[string][]string{}
 	add := func(classes []string, opts ...any) {
 		for _, o := range opts {
-			specs, _ := profiles.Describe(o)
+			specs, _ := traitconfig.Describe(o)
 			for _, class := range classes {
 				for _, sp := range specs {
 					if !slices.Contains(known[class], sp.Name) {

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"ipcluster/launchers"
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // The launcher settings' help (also ipcluster start's --engines and --controller help) names
 // every launcher there is.
 func TestLauncherHelpNamesEveryLauncher(t *testing.T) {
-	specs, err := profiles.Describe(&ClusterSettings{})
+	specs, err := traitconfig.Describe(&ClusterSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

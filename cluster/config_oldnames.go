@@ -4,7 +4,7 @@ import (
 	"maps"
 	"slices"
 
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // Before ipyparallel 7, the cluster's settings were traits of the ipcluster applications:
@@ -23,13 +23,13 @@ var oldTraitNames = map[string]string{
 }
 
 // OldNames lists the old spellings of the Cluster settings and today's names, for
-// profiles.Config.Rename, as the ipcluster subcommand command ("start", "engines", ...)
+// traitconfig.Config.Rename, as the ipcluster subcommand command ("start", "engines", ...)
 // reads them. The order is traitlets' precedence: c.Cluster.x itself wins, then a
 // subclass's value over its parents' (IPClusterStart over IPClusterEngines) whatever the
 // order of the lines. `ipcluster engines` is IPClusterEngines, which a value set on its
 // subclass IPClusterStart does not reach: those are ignored there, with a warning.
-func OldNames(command string) []profiles.OldName {
-	specs, _ := profiles.Describe(&ClusterSettings{})
+func OldNames(command string) []traitconfig.OldName {
+	specs, _ := traitconfig.Describe(&ClusterSettings{})
 	var traits, engineTraits []string // engineTraits: those `ipcluster engines` reads
 	for _, sp := range specs {
 		traits = append(traits, sp.Name)
@@ -38,13 +38,13 @@ func OldNames(command string) []profiles.OldName {
 		}
 	}
 	oldTraits := slices.Sorted(maps.Keys(oldTraitNames))
-	var out []profiles.OldName
+	var out []traitconfig.OldName
 	for _, old := range oldTraits {
-		out = append(out, profiles.OldName{Class: "Cluster", Trait: old, NewClass: "Cluster", NewTrait: oldTraitNames[old]})
+		out = append(out, traitconfig.OldName{Class: "Cluster", Trait: old, NewClass: "Cluster", NewTrait: oldTraitNames[old]})
 	}
 	for _, class := range oldClusterClasses {
 		for _, trait := range append(slices.Clone(traits), oldTraits...) {
-			o := profiles.OldName{Class: class, Trait: trait, NewClass: "Cluster", NewTrait: trait}
+			o := traitconfig.OldName{Class: class, Trait: trait, NewClass: "Cluster", NewTrait: trait}
 			if t, ok := oldTraitNames[trait]; ok {
 				o.NewTrait = t
 			}

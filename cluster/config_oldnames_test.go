@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"ipcluster/launchers"
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // readConfig reads an ipcluster_config.py text as `ipcluster <command>` does: old names
 // moved to today's, then the Cluster settings decoded.
-func readConfig(t *testing.T, command, text string) (Options, []profiles.Warning) {
+func readConfig(t *testing.T, command, text string) (Options, []traitconfig.Warning) {
 	t.Helper()
-	file, err := profiles.ParsePython("ipcluster_config.py", []byte(text))
+	file, err := traitconfig.ParsePython("ipcluster_config.py", []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestOldLauncherNamesSelectTheLauncher(t *testing.T) {
 	}
 }
 
-func hasWarning(ws []profiles.Warning, text string) bool {
+func hasWarning(ws []traitconfig.Warning, text string) bool {
 	for _, w := range ws {
 		if strings.Contains(w.String(), text) {
 			return true

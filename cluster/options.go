@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"ipcluster/launchers"
-	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
+	"ipcluster/traitconfig"
 )
 
 // Options describe a cluster to start. FromConfig fills the Cluster settings (over their
@@ -77,7 +77,7 @@ func Commands(tag reflect.StructTag) []string {
 // as the controller's command-line options: its alias for the trait where it has one
 // (--ip=*), else --Class.trait=value. ipyparallel's ipcontroller takes the same.
 func controllerOptions(s ClusterSettings) []string {
-	specs, err := profiles.Describe(&s)
+	specs, err := traitconfig.Describe(&s)
 	if err != nil {
 		panic(err) // a declaration bug every test catches
 	}
@@ -95,7 +95,7 @@ func controllerOptions(s ClusterSettings) []string {
 		}
 		value, isText := sp.Default.(string)
 		if !isText {
-			value = profiles.Literal(sp.Default)
+			value = traitconfig.Literal(sp.Default)
 		}
 		out = append(out, "--"+name+"="+value)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"ipcluster/launchers"
-	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
+	"ipcluster/traitconfig"
 )
 
 // The controller's command line carries the Cluster settings declared for it, as the
@@ -42,7 +42,7 @@ func TestClusterDeclarationsAreConsistent(t *testing.T) {
 	for _, sp := range controller.Specs() {
 		traits[sp.Class+"."+sp.Name] = true
 	}
-	specs, err := profiles.Describe(&ClusterSettings{})
+	specs, err := traitconfig.Describe(&ClusterSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestClusterDeclarationsAreConsistent(t *testing.T) {
 func TestEngineCountIsValidatedAndKnownToBeGiven(t *testing.T) {
 	reg := launchers.Builtin()
 	read := func(text string) (Options, error) {
-		file, err := profiles.ParsePython("ipcluster_config.py", []byte(text))
+		file, err := traitconfig.ParsePython("ipcluster_config.py", []byte(text))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"ipcluster/internal/wait"
 	"ipcluster/launchers"
 	"ipcluster/profiles"
 	"ipcluster/runtime/client"
@@ -166,22 +167,14 @@ func (c *Cluster) startController(ctx context.Context) error {
 // once if it stops first.
 func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handle) error {
 	deadline := time.Now().Add(c.opts.ControllerTimeout)
-	files := []string{profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "client"),
-		profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "engine")}
 	fetcher, remote := c.controller.(launchers.Fetcher)
-	return launchers.Wait(ctx, 25*time.Millisecond, func() (bool, error) {
+	return wait.Until(ctx, 25*time.Millisecond, func() (bool, error) {
 		if remote { // a controller on another host: copy its files back first
 			if err := fetcher.FetchFiles(ctx, h); err != nil {
 				return false, fmt.Errorf("fetch the controller's connection files: %w", err)
 			}
 		}
-		ready := true
-		for _, f := range files {
-			var v map[string]any
-			if profiles.ReadJSON(f, &v) != nil {
-				ready = false
-			}
-		}
+		ready := profiles.ConnectionFilesWritten(c.opts.ProfileDir, c.opts.ClusterID)
 		st, err := c.controller.Status(ctx, h)
 		if err != nil {
 			return false, err
@@ -197,7 +190,8 @@ func (c *Cluster) waitForConnectionFiles(ctx context.Context, h *launchers.Handl
 			return false, fmt.Errorf("the controller stopped before writing its connection files: %s\n%s", reason(st), controllerHint(reason(st)))
 		}
 		if time.Now().After(deadline) {
-			return false, fmt.Errorf("the controller wrote no connection files within %v (waited for %s)%s", c.opts.ControllerTimeout, files[0], lastOutput(h))
+			return false, fmt.Errorf("the controller wrote no connection files within %v (waited for %s)%s", c.opts.ControllerTimeout,
+				profiles.ConnectionFile(c.opts.ProfileDir, c.opts.ClusterID, "client"), lastOutput(h))
 		}
 		return false, nil
 	})
@@ -309,7 +303,7 @@ func (c *Cluster) dropSet(ctx context.Context, setID string, l launchers.Launche
 func (c *Cluster) waitForEngines(ctx context.Context, cl *client.Client, l launchers.Launcher, h *launchers.Handle, want int) error {
 	deadline := time.Now().Add(c.opts.EngineTimeout)
 	last := Progress{Registered: -1}
-	return launchers.Wait(ctx, 25*time.Millisecond, func() (bool, error) {
+	return wait.Until(ctx, 25*time.Millisecond, func() (bool, error) {
 		registered := len(cl.IDs())
 		st, err := l.Status(ctx, h)
 		if err != nil {

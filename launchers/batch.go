@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"ipcluster/internal/wait"
 )
 
 // batchEntries are the batch-system launchers (Slurm, PBS, SGE, LSF, HTCondor, Windows HPC):
@@ -270,7 +272,7 @@ func (b *batch) Stop(ctx context.Context, h *Handle) error {
 // shows a cancelled job COMPLETING for a moment), so that Stop leaves nothing in the queue.
 func (b *batch) waitEnded(ctx context.Context, h *Handle) error {
 	deadline := time.Now().Add(30 * time.Second)
-	return Wait(ctx, 200*time.Millisecond, func() (bool, error) {
+	return wait.Until(ctx, 200*time.Millisecond, func() (bool, error) {
 		st, err := b.Status(ctx, h)
 		if err != nil || st.Phase == Done || st.Phase == Failed {
 			return true, nil

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"ipcluster/internal/wait"
 )
 
 // processes spawns local processes, each in its own process group with its output in a
@@ -127,7 +129,7 @@ func (p *processes) stop(ctx context.Context, procs []Process) error {
 	allGone := func() (bool, error) { return len(p.running(procs)) == 0, nil }
 	grace, cancel := context.WithTimeout(ctx, p.stopGrace) // ctx ending: SIGKILL at once
 	defer cancel()
-	Wait(grace, 20*time.Millisecond, allGone)
+	wait.Until(grace, 20*time.Millisecond, allGone)
 	for _, proc := range p.running(procs) {
 		errs = append(errs, p.signal(proc, syscall.SIGKILL))
 	}
@@ -135,7 +137,7 @@ func (p *processes) stop(ctx context.Context, procs []Process) error {
 	// that no zombie outlives Stop.
 	reap, cancelReap := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancelReap()
-	Wait(reap, 10*time.Millisecond, allGone)
+	wait.Until(reap, 10*time.Millisecond, allGone)
 	for _, proc := range p.running(procs) {
 		errs = append(errs, fmt.Errorf("process %d still runs after SIGKILL", proc.PID))
 	}

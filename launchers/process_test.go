@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/wait"
 )
 
 // TestStopReportsWhatItCouldNotStop: a process that ignores SIGTERM and cannot be sent
@@ -23,7 +25,7 @@ func TestStopReportsWhatItCouldNotStop(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(-proc.PID, syscall.SIGKILL) })
 	ready, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Wait(ready, 10*time.Millisecond, func() (bool, error) { return tail(out, 1) == "ready", nil }); err != nil {
+	if err := wait.Until(ready, 10*time.Millisecond, func() (bool, error) { return tail(out, 1) == "ready", nil }); err != nil {
 		t.Fatalf("the test process did not start ignoring SIGTERM: %v", err)
 	}
 	p.kill = func(pid int, sig syscall.Signal) error {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"ipcluster/profiles"
 	"ipcluster/remote"
+	"ipcluster/traitconfig"
 )
 
 // SSHOptions are ipyparallel's SSHLauncher settings (c.SSHLauncher.*, c.SSHEngineSetLauncher.*,
@@ -115,17 +115,17 @@ func (h *SSHHost) DecodeConfig(v any) error {
 		if len(v) != 2 {
 			return errors.New(sshHostForms)
 		}
-		if err := profiles.DecodeValue(v[0], &h.N); err != nil {
+		if err := traitconfig.DecodeValue(v[0], &h.N); err != nil {
 			return err
 		}
-		if err := profiles.DecodeValue(v[1], &h.EngineArgs); err != nil {
+		if err := traitconfig.DecodeValue(v[1], &h.EngineArgs); err != nil {
 			return err
 		}
 	case map[string]any:
 		if _, ok := v["n"]; !ok {
 			return errors.New("needs 'n': " + sshHostForms)
 		}
-		if err := profiles.DecodeValue(v, (*fields)(h)); err != nil {
+		if err := traitconfig.DecodeValue(v, (*fields)(h)); err != nil {
 			return err
 		}
 	default:
@@ -173,8 +173,8 @@ func (p *FilePair) DecodeConfig(v any) error {
 	if !ok || len(l) != 2 {
 		return errors.New("must be a (source, destination) pair of paths")
 	}
-	if err := profiles.DecodeValue(l[0], &p.From); err != nil {
+	if err := traitconfig.DecodeValue(l[0], &p.From); err != nil {
 		return err
 	}
-	return profiles.DecodeValue(l[1], &p.To)
+	return traitconfig.DecodeValue(l[1], &p.To)
 }

@@ -5,18 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
-type cfgSettings struct{ cfg *profiles.Config }
+type cfgSettings struct{ cfg *traitconfig.Config }
 
 func (s cfgSettings) Decode(classes []string, into any) error {
-	return s.cfg.Decode(profiles.ChainOf(classes...), into)
+	return s.cfg.Decode(traitconfig.ChainOf(classes...), into)
 }
 
 func sshFromConfig(t *testing.T, src string) (*sshLauncher, error) {
 	t.Helper()
-	cfg, err := profiles.ParsePython("ipcluster_config.py", []byte(src))
+	cfg, err := traitconfig.ParsePython("ipcluster_config.py", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@ package launchers_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/internal/sshtest"
 	"ipcluster/launchers"
 	"ipcluster/launchers/launchertest"
@@ -46,13 +46,14 @@ func remoteRunning(t *testing.T, s sshtest.Server, procs []launchers.Process) []
 		if err != nil {
 			t.Fatalf("check process %d on %s: %v", p.PID, p.Host, err)
 		}
-		stat := string(r.Stdout)
-		i := strings.LastIndexByte(stat, ')')
-		if r.Code != 0 || i < 0 {
+		if r.Code != 0 {
 			continue // no such process
 		}
-		fields := strings.Fields(stat[i+1:]) // state is field 3 of stat, the start time field 22
-		if len(fields) > 19 && fields[0] != "Z" && (p.StartTime == 0 || fields[19] == fmt.Sprint(p.StartTime)) {
+		stat, err := procstat.Parse(r.Stdout)
+		if err != nil {
+			t.Fatalf("check process %d on %s: %v", p.PID, p.Host, err)
+		}
+		if stat.Live() && (p.StartTime == 0 || stat.StartTime == p.StartTime) {
 			running = append(running, p)
 		}
 	}

@@ -2,16 +2,18 @@ package profiles
 
 import (
 	"strings"
+
+	"ipcluster/traitconfig"
 )
 
 // Alias is a command-line shortcut for traits, as traitlets' aliases and flags are:
 // --ping=250 sets HeartMonitor.period, the flag --reuse sets IPController.reuse_files = True.
 // Its help comes from the trait's declaration unless Help is given.
 type Alias struct {
-	Name  string  // the option, with dashes: "ping"
-	Trait string  // "Class.trait" the option's value goes to; for a flag, empty or (Optional) where a value goes
-	Set   []Trait // a flag: the traits it sets (Value is text, as on the command line)
-	Flag  bool    // a flag that sets nothing (accepted for compatibility)
+	Name  string              // the option, with dashes: "ping"
+	Trait string              // "Class.trait" the option's value goes to; for a flag, empty or (Optional) where a value goes
+	Set   []traitconfig.Trait // a flag: the traits it sets (Value is text, as on the command line)
+	Flag  bool                // a flag that sets nothing (accepted for compatibility)
 	// Optional lets a flag take a value as well (--mpi or --mpi=mpi4py): the value goes
 	// to Trait, and Set applies either way.
 	Optional bool
@@ -26,18 +28,18 @@ var BaseAliases = []Alias{
 	{Name: "cluster-id", Trait: "BaseParallelApplication.cluster_id", Value: "ID"},
 	{Name: "work-dir", Trait: "BaseParallelApplication.work_dir", Value: "DIR"},
 	{Name: "log-level", Trait: "Application.log_level", Value: "LEVEL"},
-	{Name: "log-to-file", Set: []Trait{{Class: "BaseParallelApplication", Name: "log_to_file", Value: "True"}}},
+	{Name: "log-to-file", Set: []traitconfig.Trait{{Class: "BaseParallelApplication", Name: "log_to_file", Value: "True"}}},
 	{Name: "clean-logs", Trait: "BaseParallelApplication.clean_logs", Value: "BOOL"},
 	{Name: "log-url", Trait: "BaseParallelApplication.log_url", Value: "URL"},
-	{Name: "debug", Set: []Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
-	{Name: "quiet", Set: []Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
+	{Name: "debug", Set: []traitconfig.Trait{{Class: "Application", Name: "log_level", Value: "10"}}, Help: "same as --log-level=DEBUG"},
+	{Name: "quiet", Set: []traitconfig.Trait{{Class: "Application", Name: "log_level", Value: "50"}}, Help: "same as --log-level=CRITICAL"},
 }
 
 func (a Alias) flag() bool { return a.Flag || len(a.Set) > 0 }
 
 // AliasOptions makes the command-line options of aliases, with the help of the traits they
 // set (specs, as DescribeClasses gives them for cl) where the alias has none.
-func AliasOptions(aliases []Alias, cl Classes, specs []ClassSpec) []Option {
+func AliasOptions(aliases []Alias, cl traitconfig.Classes, specs []traitconfig.ClassSpec) []Option {
 	out := make([]Option, 0, len(aliases))
 	for _, a := range aliases {
 		o := Option{Name: a.Name, Flag: a.flag(), Optional: a.Optional, Value: a.Value, Help: a.Help}
@@ -62,36 +64,36 @@ func AliasOptions(aliases []Alias, cl Classes, specs []ClassSpec) []Option {
 	return out
 }
 
-func findSpec(cl Classes, specs []ClassSpec, trait string) (ClassSpec, bool) {
+func findSpec(cl traitconfig.Classes, specs []traitconfig.ClassSpec, trait string) (traitconfig.ClassSpec, bool) {
 	class, name, ok := strings.Cut(trait, ".")
 	if !ok {
-		return ClassSpec{}, false
+		return traitconfig.ClassSpec{}, false
 	}
 	for _, sp := range specs {
 		if sp.Name == name && sp.Class == cl.Main(class) {
 			return sp, true
 		}
 	}
-	return ClassSpec{}, false
+	return traitconfig.ClassSpec{}, false
 }
 
 // CommandLine is the command-line layer of a program's config: the aliases given in args,
 // in command-line order, then the --Class.trait=value arguments themselves. Each alias sets
 // the main class of its trait's chain (Classes.Main), so that the command line wins over
 // config files, and names itself as the source ("--ping=soon: ...").
-func CommandLine(args *Args, aliases []Alias, cl Classes) (*Config, error) {
+func CommandLine(args *Args, aliases []Alias, cl traitconfig.Classes) (*traitconfig.Config, error) {
 	byName := make(map[string]Alias, len(aliases))
 	for _, a := range aliases {
 		byName[a.Name] = a
 	}
-	layer := &Config{}
+	layer := &traitconfig.Config{}
 	for _, name := range args.Given() {
 		a, ok := byName[name]
 		if !ok {
 			continue
 		}
 		v, _ := args.Lookup(name)
-		src := Source{Name: "--" + name}
+		src := traitconfig.Source{Name: "--" + name}
 		if !a.flag() || v != "" {
 			src.Name += "=" + v
 		}
@@ -106,5 +108,5 @@ func CommandLine(args *Args, aliases []Alias, cl Classes) (*Config, error) {
 			set(a.Trait, v)
 		}
 	}
-	return Merge(layer, FromTraits(args.Traits))
+	return traitconfig.Merge(layer, traitconfig.FromTraits(args.Traits))
 }

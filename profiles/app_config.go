@@ -1,7 +1,12 @@
 package profiles
 
 import (
+	"errors"
+	"io/fs"
+	"path/filepath"
 	"strconv"
+
+	"ipcluster/traitconfig"
 )
 
 // LocationOptions are the command-line options that say where an application's profile
@@ -32,19 +37,37 @@ func LocateProfile(args *Args, getenv func(string) string) (dir, origin string) 
 	return Locate(args.Get("ipython-dir"), args.Get("profile"), profileDir), origin
 }
 
+// LoadProfile reads an application's config files from a profile directory, as traitlets
+// does: <app>_config.py, then <app>_config.json over it (app is ipcluster, ipcontroller or
+// ipengine). Missing files are skipped; Files() tells which were read.
+func LoadProfile(profileDir, app string) (*traitconfig.Config, error) {
+	var layers []*traitconfig.Config
+	for _, ext := range []string{".py", ".json"} {
+		c, err := traitconfig.LoadFile(filepath.Join(profileDir, app+"_config"+ext))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, c)
+	}
+	return traitconfig.Merge(layers...)
+}
+
 // LoadApp merges an application's configuration in traitlets' order, later layers winning:
 // the profile's <app>_config.py and .json, the --config file if given, the environment
 // layer, the command-line layer (either may be nil).
-func LoadApp(args *Args, profileDir, app string, env, cli *Config) (*Config, error) {
+func LoadApp(args *Args, profileDir, app string, env, cli *traitconfig.Config) (*traitconfig.Config, error) {
 	files, err := LoadProfile(profileDir, app)
 	if err != nil {
 		return nil, err
 	}
-	var extra *Config
+	var extra *traitconfig.Config
 	if path := args.Get("config"); path != "" {
-		if extra, err = LoadFile(path); err != nil {
+		if extra, err = traitconfig.LoadFile(path); err != nil {
 			return nil, err
 		}
 	}
-	return Merge(files, extra, env, cli)
+	return traitconfig.Merge(files, extra, env, cli)
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"ipcluster/traitconfig"
 )
 
 // AppSettings are the options every ipyparallel application has, under traitlets' names:
@@ -77,7 +79,7 @@ func (l *LogLevel) DecodeConfig(v any) error {
 	case string:
 		s = v
 	default:
-		return fmt.Errorf("want a level such as 20 or 'INFO', got %s", Literal(v))
+		return fmt.Errorf("want a level such as 20 or 'INFO', got %s", traitconfig.Literal(v))
 	}
 	lvl, err := ParseLogLevel(s)
 	if err != nil {

@@ -1,13 +1,13 @@
 package profiles
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
+
+	"ipcluster/traitconfig"
 )
 
 // ErrHelp is returned by ParseArgs for -h, --help and --help-all.
@@ -25,18 +25,11 @@ type Option struct {
 	Default  any // an alias's trait default as plain data (see Describe), for help; nil if unknown
 }
 
-// Trait is a --Class.trait=value assignment.
-type Trait struct {
-	Class, Name, Value string
-}
-
-func (t Trait) String() string { return t.Class + "." + t.Name + "=" + t.Value }
-
 // Args is a parsed command line.
 type Args struct {
 	values map[string]string
 	order  []string // option names in the order given
-	Traits []Trait
+	Traits []traitconfig.Trait
 	Rest   []string // after "--"
 }
 
@@ -82,7 +75,7 @@ func ParseArgs(argv []string, opts []Option) (*Args, error) {
 				i++
 				value = argv[i]
 			}
-			a.Traits = append(a.Traits, Trait{Class: class, Name: trait, Value: value})
+			a.Traits = append(a.Traits, traitconfig.Trait{Class: class, Name: trait, Value: value})
 			continue
 		}
 		name = strings.ReplaceAll(name, "_", "-")
@@ -110,47 +103,14 @@ func ParseArgs(argv []string, opts []Option) (*Args, error) {
 }
 
 func unknownOption(name string, opts []Option) error {
-	best, bestDist := "", 1<<30
-	for _, o := range opts {
-		if d := editDistance(name, o.Name); d < bestDist {
-			best, bestDist = o.Name, d
-		}
+	names := make([]string, len(opts))
+	for i, o := range opts {
+		names[i] = o.Name
 	}
-	if best != "" && bestDist <= len(name)/2+1 {
+	if best, ok := traitconfig.Closest(name, names); ok {
 		return fmt.Errorf("unrecognized option --%s (did you mean --%s?)", name, best)
 	}
 	return fmt.Errorf("unrecognized option --%s (see --help)", name)
-}
-
-// Closest returns the candidate nearest to name, if it is near enough to be a likely typo.
-func Closest(name string, candidates []string) (string, bool) {
-	best, bestDist := "", 1<<30
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best, best != "" && bestDist <= len(name)/2+1
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Usage renders the options for --help.
@@ -172,35 +132,4 @@ func Usage(opts []Option) string {
 		fmt.Fprintf(&b, "  %-28s %s\n", left, o.Help)
 	}
 	return b.String()
-}
-
-// LiteralValue interprets a trait value given on the command line as traitlets does: a
-// Python literal when it is one (int, float, True/False/None, quoted string, list), else the
-// text itself.
-func LiteralValue(s string) any {
-	t := strings.TrimSpace(s)
-	switch t {
-	case "True", "true":
-		return true
-	case "False", "false":
-		return false
-	case "None":
-		return nil
-	}
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
-		return n
-	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil {
-		return f
-	}
-	if len(t) >= 2 && (t[0] == '\'' && t[len(t)-1] == '\'' || t[0] == '"' && t[len(t)-1] == '"') {
-		return t[1 : len(t)-1]
-	}
-	if strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
-		var v any
-		if err := json.Unmarshal([]byte(strings.ReplaceAll(t, "'", "\"")), &v); err == nil {
-			return v
-		}
-	}
-	return s
 }

@@ -45,15 +45,3 @@ func TestParseArgsErrors(t *testing.T) {
 		t.Error("missing value accepted")
 	}
 }
-
-func TestLiteralValue(t *testing.T) {
-	cases := map[string]any{"500": int64(500), "0.5": 0.5, "True": true, "None": nil, "'a b'": "a b", "plain": "plain"}
-	for in, want := range cases {
-		if got := LiteralValue(in); got != want {
-			t.Errorf("%q: %#v, want %#v", in, got, want)
-		}
-	}
-	if l, ok := LiteralValue("[1, 'x']").([]any); !ok || len(l) != 2 {
-		t.Errorf("list: %#v", LiteralValue("[1, 'x']"))
-	}
-}

@@ -58,6 +58,21 @@ func ConnectionFile(profileDir, clusterID, role string) string {
 	return filepath.Join(Dir(profileDir).Security(), name)
 }
 
+// ConnectionFilesWritten reports whether the controller of a cluster has written both its
+// connection files (client and engine) in full: what `ipcluster start` and the tests' clusters
+// wait for before they start engines or connect.
+func ConnectionFilesWritten(profileDir, clusterID string) bool {
+	for _, role := range []string{"client", "engine"} {
+		var info struct {
+			Registration int `json:"registration"`
+		}
+		if ReadJSON(ConnectionFile(profileDir, clusterID, role), &info) != nil || info.Registration == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // WriteSecret writes v as indented JSON to path with mode 0600, atomically (a reader never
 // sees a partial file), in a directory that must already exist. '&', '<' and '>' are
 // written as they are (not as \u0026...): a Z85 curve_serverkey holds them, and the file

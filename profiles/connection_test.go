@@ -30,3 +30,33 @@ func TestWriteSecretKeepsZ85KeysVerbatim(t *testing.T) {
 		t.Errorf("mode %v (%v), want 0600", st.Mode().Perm(), err)
 	}
 }
+
+// Both files, whole, with a registration port: a half-written file (a writer that does not
+// rename atomically) or one file alone is not yet a controller to connect to.
+func TestConnectionFilesWrittenWantsBothFilesWhole(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(Dir(dir).Security(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	client, engine := ConnectionFile(dir, "x", "client"), ConnectionFile(dir, "x", "engine")
+	steps := []struct {
+		path, text string
+		written    bool
+	}{
+		{client, `{"registration": 5001}`, false}, // no engine file yet
+		{engine, `{"registration": 50`, false},    // caught half written
+		{engine, `{"interface": "tcp://127.0.0.1"}`, false},
+		{engine, `{"registration": 5001}`, true},
+	}
+	for _, s := range steps {
+		if err := os.WriteFile(s.path, []byte(s.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := ConnectionFilesWritten(dir, "x"); got != s.written {
+			t.Errorf("with %s holding %s: written = %v, want %v", filepath.Base(s.path), s.text, got, s.written)
+		}
+	}
+	if ConnectionFilesWritten(dir, "") {
+		t.Error("the files of cluster x count for the cluster without an id")
+	}
+}

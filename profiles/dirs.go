@@ -1,6 +1,8 @@
 // Package profiles knows IPython's directory layout ($IPYTHONDIR/profile_<name> with
-// security/, log/, pid/), the connection and engine-state files kept there, and the
-// traitlets-style command lines (--name=value, --Class.trait=value) of ipyparallel's tools.
+// security/, log/, pid/), the connection and engine-state files kept there, which config
+// files each program reads from it, the traitlets-style command lines (--name=value,
+// aliases, --Class.trait=value) of ipyparallel's tools, and the settings every one of them
+// has. The config language itself is package traitconfig.
 package profiles
 
 import (

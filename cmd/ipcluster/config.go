@@ -12,6 +12,7 @@ import (
 	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/engine"
+	"ipcluster/traitconfig"
 )
 
 // loadOptions builds the cluster options: declared defaults < the profile's
@@ -19,13 +20,13 @@ import (
 // --Class.trait=value arguments.
 // The caller applies the other flags (--work-dir), then reads the settings of the chosen
 // launchers (cluster.ApplyLauncherConfig).
-func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
+func loadOptions(c *cli.Context) (cluster.Options, *traitconfig.Config, error) {
 	opts := cluster.Options{ProfileDir: profileDir(c), ClusterID: c.String("cluster-id"), Log: logger(c)}
 	files, err := profiles.LoadProfile(opts.ProfileDir, "ipcluster")
 	if err != nil {
 		return opts, nil, err
 	}
-	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	traits, _ := c.App.Metadata["traits"].([]traitconfig.Trait)
 	traits, _, _ = forwardedTraits(traits)      // the controller's and engines' go to them (clusterOptions)
 	cmdline, err := commandLineLayer(c, traits) // the flags, then --Class.trait=value
 	if err != nil {
@@ -36,7 +37,7 @@ func loadOptions(c *cli.Context) (cluster.Options, *profiles.Config, error) {
 	oldNames := cluster.OldNames(c.Command.Name)
 	files, warnings := files.Rename(oldNames)
 	args, argWarnings := cmdline.Rename(oldNames)
-	cfg, err := profiles.Merge(files, args)
+	cfg, err := traitconfig.Merge(files, args)
 	if err != nil {
 		return opts, nil, err
 	}
@@ -62,13 +63,13 @@ func configFiles() map[string]string {
 		"# EngineLauncher applies to every engine launcher, one on MPIEngineSetLauncher only to MPI\n" +
 		"# engines).\n\nc = get_config()  # noqa\n")
 	for _, co := range cluster.Documented(launchers.Builtin()) {
-		specs, err := profiles.Describe(co.Options)
+		specs, err := traitconfig.Describe(co.Options)
 		if err != nil {
 			continue
 		}
 		fmt.Fprintf(&b, "\n#------------------------------------------------------------------------------\n# %s\n", co.Class)
 		for _, sp := range specs {
-			fmt.Fprintf(&b, "\n# %s (%s)\n# c.%s.%s = %s\n", sp.Help, sp.Type, co.Class, sp.Name, profiles.Literal(sp.Default))
+			fmt.Fprintf(&b, "\n# %s (%s)\n# c.%s.%s = %s\n", sp.Help, sp.Type, co.Class, sp.Name, traitconfig.Literal(sp.Default))
 		}
 	}
 	return map[string]string{
@@ -80,9 +81,9 @@ func configFiles() map[string]string {
 
 // splitTraits takes ipyparallel's --Class.trait=value arguments out of argv (the flag parser
 // would refuse them).
-func splitTraits(argv []string) ([]string, []profiles.Trait, error) {
+func splitTraits(argv []string) ([]string, []traitconfig.Trait, error) {
 	var rest []string
-	var traits []profiles.Trait
+	var traits []traitconfig.Trait
 	for i := 0; i < len(argv); i++ {
 		a := argv[i]
 		if a == "--" {
@@ -102,7 +103,7 @@ func splitTraits(argv []string) ([]string, []profiles.Trait, error) {
 			i++
 			value = argv[i]
 		}
-		traits = append(traits, profiles.Trait{Class: class, Name: trait, Value: value})
+		traits = append(traits, traitconfig.Trait{Class: class, Name: trait, Value: value})
 	}
 	return rest, traits, nil
 }

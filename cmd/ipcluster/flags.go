@@ -9,7 +9,7 @@ import (
 
 	"ipcluster/cluster"
 	"ipcluster/launchers"
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // ipcluster's flags for config settings are declared on the settings themselves, as
@@ -39,7 +39,7 @@ type settingFlag struct {
 func settingFlags() []settingFlag {
 	var out []settingFlag
 	for _, co := range settingSources() {
-		specs, err := profiles.Describe(co.Options)
+		specs, err := traitconfig.Describe(co.Options)
 		if err != nil {
 			panic(fmt.Sprintf("ipcluster: describe %s: %v", co.Class, err)) // a declaration bug, caught by every test
 		}
@@ -52,7 +52,7 @@ func settingFlags() []settingFlag {
 			if d, isText := sp.Default.(string); isText {
 				f.defaultText = d
 			} else if sp.Default != nil {
-				f.defaultText = profiles.Literal(sp.Default)
+				f.defaultText = traitconfig.Literal(sp.Default)
 			}
 			out = append(out, f)
 		}
@@ -76,13 +76,13 @@ func settingFlagsOf(command string) []cli.Flag {
 
 // commandLineLayer is the command-line layer of the configuration: the setting flags given,
 // then the --Class.trait=value arguments. Errors name the flag as it was given (--n=x).
-func commandLineLayer(c *cli.Context, traits []profiles.Trait) (*profiles.Config, error) {
-	flags := &profiles.Config{}
+func commandLineLayer(c *cli.Context, traits []traitconfig.Trait) (*traitconfig.Config, error) {
+	flags := &traitconfig.Config{}
 	for _, f := range settingFlags() {
 		if c.IsSet(f.names[0]) {
 			v := c.String(f.names[0])
-			flags.SetText(f.class, f.trait, v, profiles.Source{Name: "--" + f.names[0] + "=" + v})
+			flags.SetText(f.class, f.trait, v, traitconfig.Source{Name: "--" + f.names[0] + "=" + v})
 		}
 	}
-	return profiles.Merge(flags, profiles.FromTraits(traits))
+	return traitconfig.Merge(flags, traitconfig.FromTraits(traits))
 }

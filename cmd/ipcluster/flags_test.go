@@ -9,13 +9,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ipcluster/cluster"
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // The flags for config settings are those users know, and say what their declarations
 // say: help, c.Class.trait and default.
 func TestSettingFlagsComeFromTheirDeclarations(t *testing.T) {
-	specs, err := profiles.Describe(&cluster.ClusterSettings{})
+	specs, err := traitconfig.Describe(&cluster.ClusterSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,9 @@ package main
 import (
 	"slices"
 
-	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
 	"ipcluster/runtime/engine"
+	"ipcluster/traitconfig"
 )
 
 // appClasses are the application classes ipcluster shares with the controller and the
@@ -17,7 +17,7 @@ var appClasses = []string{"BaseParallelApplication", "BaseIPythonApplication", "
 // and the engines' (IPEngine, MPI, ...), which ipcluster passes on as arguments to the
 // programs it starts, as their own command line would take them. A Session setting goes
 // to both.
-func forwardedTraits(traits []profiles.Trait) (own []profiles.Trait, controllerArgs, engineArgs []string) {
+func forwardedTraits(traits []traitconfig.Trait) (own []traitconfig.Trait, controllerArgs, engineArgs []string) {
 	for _, t := range traits {
 		toController, toEngine := owns(controller.Classes, t.Class), owns(engine.Classes, t.Class)
 		if !toController && !toEngine {
@@ -36,7 +36,7 @@ func forwardedTraits(traits []profiles.Trait) (own []profiles.Trait, controllerA
 }
 
 // owns tells whether class is one of a program's own classes (or an old name of one).
-func owns(classes profiles.Classes, class string) bool {
+func owns(classes traitconfig.Classes, class string) bool {
 	if slices.Contains(appClasses, class) {
 		return false
 	}

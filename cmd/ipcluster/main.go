@@ -15,6 +15,7 @@ import (
 	"ipcluster/cluster"
 	"ipcluster/internal/version"
 	"ipcluster/profiles"
+	"ipcluster/runtime/transport"
 )
 
 // Exit codes of ipyparallel's ipcluster.
@@ -39,7 +40,7 @@ func main() {
 	app.Commands = append(app.Commands, dashboardCommand(), topCommand()) // the live views (dashboard.go, top.go)
 	// --version names the ZeroMQ transport too (ipcluster talks to the controller for px, list, engines).
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and the ZeroMQ transport"}
-	cli.VersionPrinter = func(*cli.Context) { fmt.Println(version.Line("ipcluster")) }
+	cli.VersionPrinter = func(*cli.Context) { fmt.Println(version.Line("ipcluster", transport.Backend())) }
 	app.Version = version.String()
 	argv, traits, err := splitTraits(os.Args)
 	if err != nil {

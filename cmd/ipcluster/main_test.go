@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/internal/testutil"
 )
 
@@ -134,17 +135,12 @@ func (e *env) processes() []string { return processesMentioning(e.dir) }
 // contains marker, as "pid: command line".
 func processesMentioning(marker string) []string {
 	var found []string
-	entries, _ := os.ReadDir("/proc")
-	for _, ent := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(marker)) {
+	for _, pid := range procstat.PIDs() {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.Contains(cmdline, []byte(marker)) || !procstat.Alive(pid) {
 			continue
 		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			continue
-		}
-		found = append(found, ent.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		found = append(found, fmt.Sprintf("%d: %s", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
 	}
 	return found
 }

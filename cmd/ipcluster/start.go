@@ -11,9 +11,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ipcluster/cluster"
+	"ipcluster/internal/wait"
 	"ipcluster/launchers"
-	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
+	"ipcluster/traitconfig"
 )
 
 func startFlags() []cli.Flag {
@@ -52,7 +53,7 @@ func clusterOptions(c *cli.Context) (cluster.Options, error) {
 	if err := cluster.ApplyLauncherConfig(cfg, launchers.Builtin(), &opts); err != nil {
 		return opts, err
 	}
-	traits, _ := c.App.Metadata["traits"].([]profiles.Trait)
+	traits, _ := c.App.Metadata["traits"].([]traitconfig.Trait)
 	_, controllerArgs, engineArgs := forwardedTraits(traits)
 	opts.ControllerArgs = append(append(opts.ControllerArgs, controllerArgs...), c.Args().Slice()...)
 	opts.EngineArgs = append(opts.EngineArgs, engineArgs...)
@@ -108,7 +109,7 @@ func start(c *cli.Context) error {
 // over: e.g. a client called shutdown(hub=True)). It asks the launcher that started the
 // controller, which keeps its connection (an SSH controller is not dialled every tick).
 func watch(ctx context.Context, cl *cluster.Cluster) error {
-	stopped := launchers.Wait(ctx, 500*time.Millisecond, func() (bool, error) {
+	stopped := wait.Until(ctx, 500*time.Millisecond, func() (bool, error) {
 		running, _ := cl.ControllerRunning(ctx)
 		return !running, nil
 	})

@@ -4,13 +4,13 @@ import (
 	"slices"
 	"testing"
 
-	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // ipcluster start --IPEngine.sshserver=... reaches the engines it starts and
 // --IPController.engine_ssh_server=... the controller (which writes it into the engine file).
 func TestSSHSettingsGoToTheirPrograms(t *testing.T) {
-	own, toController, toEngine := forwardedTraits([]profiles.Trait{
+	own, toController, toEngine := forwardedTraits([]traitconfig.Trait{
 		{Class: "IPEngine", Name: "sshserver", Value: "'login'"},
 		{Class: "IPEngine", Name: "sshkey", Value: "'/k'"},
 		{Class: "IPController", Name: "engine_ssh_server", Value: "'node1'"},

@@ -29,7 +29,7 @@ func main() {
 
 func run(argv []string) int {
 	if slices.Contains(argv, "--version") {
-		fmt.Println(version.Line("ipcontroller"))
+		fmt.Println(version.Line("ipcontroller", transport.Backend()))
 		return 0
 	}
 	args, err := profiles.ParseArgs(argv, options)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/internal/testutil"
 	"ipcluster/profiles"
 	"ipcluster/runtime/transport"
@@ -102,9 +103,9 @@ func floodController(t *testing.T, args ...string) (peakMB, rssMB int) {
 // it was sent (or stopped reading what it cannot hold).
 func waitIdle(t *testing.T, pid int) {
 	t.Helper()
-	last, quiet := cpuTicks(t, pid), 0
+	last, quiet := cpuTime(t, pid), 0
 	if !testutil.WithinEvery(90*time.Second, 100*time.Millisecond, func() bool {
-		if now := cpuTicks(t, pid); now == last {
+		if now := cpuTime(t, pid); now == last {
 			quiet++
 		} else {
 			last, quiet = now, 0
@@ -115,17 +116,14 @@ func waitIdle(t *testing.T, pid int) {
 	}
 }
 
-// cpuTicks is the process's user and system time, in clock ticks (/proc/<pid>/stat).
-func cpuTicks(t *testing.T, pid int) int {
+// cpuTime is the process's own user and system time (/proc/<pid>/stat).
+func cpuTime(t *testing.T, pid int) time.Duration {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procstat.Stat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
-	utime, _ := strconv.Atoi(fields[11])
-	stime, _ := strconv.Atoi(fields[12])
-	return utime + stime
+	return p.UTime + p.STime
 }
 
 // procStatusMB reads a size field (VmRSS, VmHWM) of /proc/<pid>/status, in MB.

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"ipcluster/profiles"
 	"ipcluster/runtime/controller"
+	"ipcluster/traitconfig"
 )
 
 // options are ipyparallel's ipcontroller options, generated from the controller's option
@@ -13,6 +13,6 @@ var options = controller.Options()
 func traitHelp() string {
 	return `Every setting can also be given as --Class.trait=value or in the profile's
 ipcontroller_config.py/.json (command line > environment > files > defaults):
-` + profiles.TraitUsage(controller.Specs()) + `
+` + traitconfig.TraitUsage(controller.Specs()) + `
 Other settings of ipyparallel's ipcontroller are reported as unknown, with the closest name.`
 }

@@ -54,7 +54,7 @@ func main() {
 // run is the whole program; ctx ends on SIGINT/SIGTERM.
 func run(ctx context.Context, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if slices.Contains(argv, "--version") {
-		fmt.Fprintln(stdout, version.Line("ipengine"))
+		fmt.Fprintln(stdout, version.Line("ipengine", transport.Backend()))
 		return exitOK
 	}
 	args, err := profiles.ParseArgs(argv, engine.Options())

@@ -3,6 +3,7 @@ package main
 import (
 	"ipcluster/profiles"
 	"ipcluster/runtime/engine"
+	"ipcluster/traitconfig"
 )
 
 func usage() string {
@@ -32,7 +33,7 @@ Options:
 ` + profiles.Usage(engine.Options()) + `
 Every setting can also be given as --Class.trait=value or in the profile's
 ipengine_config.py/.json (command line > environment > files > defaults):
-` + profiles.TraitUsage(engine.Specs()) + `
+` + traitconfig.TraitUsage(engine.Specs()) + `
 Other settings of ipyparallel's ipengine are reported as unknown, with the closest name.
 
 Environment: IPYTHONDIR, IPP_CONNECTION_INFO, IPP_PROFILE_DIR, IPP_CLUSTER_ID, IPP_SESSION_KEY, and

@@ -4,8 +4,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
+
+	"ipcluster/internal/testutil"
 )
 
 func TestParseStatReadsTheFieldsAfterTheName(t *testing.T) {
@@ -15,8 +18,8 @@ func TestParseStatReadsTheFieldsAfterTheName(t *testing.T) {
 	if !ok {
 		t.Fatal("parseStat refused a valid line")
 	}
-	want := Proc{PID: 4242, PPID: 17, UTime: 2500 * time.Millisecond, STime: 300 * time.Millisecond,
-		CUTime: 70 * time.Millisecond, CSTime: 30 * time.Millisecond, RSS: 300 * 4096}
+	want := Proc{PID: 4242, PPID: 17, PGID: 4242, State: 'S', UTime: 2500 * time.Millisecond, STime: 300 * time.Millisecond,
+		CUTime: 70 * time.Millisecond, CSTime: 30 * time.Millisecond, StartTime: 999, RSS: 300 * 4096}
 	if p != want {
 		t.Errorf("parseStat = %+v, want %+v", p, want)
 	}
@@ -27,10 +30,19 @@ func TestParseStatReadsTheFieldsAfterTheName(t *testing.T) {
 		if _, ok := parseStat(4242, []byte(bad), 4096); ok {
 			t.Errorf("parseStat accepted %q", bad)
 		}
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+	if p, err := Parse([]byte(line)); err != nil || p.PID != 4242 || p.StartTime != 999 || !p.Live() {
+		t.Errorf("Parse = %+v, %v; want pid 4242, start time 999, live", p, err)
 	}
 }
 
-func TestTreeHoldsAProcessAndItsChildren(t *testing.T) {
+// startChild starts a child process that sleeps, on Linux (the test is skipped elsewhere);
+// the test ends it (and reaps it) unless it did.
+func startChild(t *testing.T) *exec.Cmd {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/<pid>/stat is Linux's")
 	}
@@ -38,7 +50,34 @@ func TestTreeHoldsAProcessAndItsChildren(t *testing.T) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { child.Process.Kill(); child.Wait() }()
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	return child
+}
+
+func TestAliveCountsAZombieAsGone(t *testing.T) {
+	child := startChild(t)
+	pid := child.Process.Pid
+	if !Alive(pid) {
+		t.Fatalf("a running child %d is not alive", pid)
+	}
+	if p, err := Stat(pid); err != nil || p.PPID != os.Getpid() || p.PGID != syscall.Getpgrp() || p.StartTime == 0 {
+		t.Errorf("Stat(%d) = %+v, %v", pid, p, err)
+	}
+	child.Process.Kill() // not waited for: a zombie until Wait below
+	if !testutil.Within(10*time.Second, func() bool { return !Alive(pid) }) {
+		t.Errorf("the killed, unreaped child %d is still alive", pid)
+	}
+	if p, err := Stat(pid); err != nil || p.State != 'Z' {
+		t.Errorf("the killed, unreaped child is %+v, %v; want a zombie", p, err)
+	}
+	child.Wait()
+	if _, err := Stat(pid); err == nil || Alive(pid) {
+		t.Errorf("the reaped child %d is still found", pid)
+	}
+}
+
+func TestTreeHoldsAProcessAndItsChildren(t *testing.T) {
+	child := startChild(t)
 	tree := Read().Tree(os.Getpid())
 	if len(tree) == 0 || tree[0].PID != os.Getpid() || tree[0].RSS <= 0 {
 		t.Fatalf("the tree of this process starts with %+v", tree)

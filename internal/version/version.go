@@ -7,8 +7,6 @@ package version
 import (
 	"fmt"
 	"runtime/debug"
-
-	"ipcluster/runtime/transport"
 )
 
 // version is set with go build -ldflags "-X ipcluster/internal/version.version=1.2.3".
@@ -38,7 +36,8 @@ func String() string {
 	return "devel" + rev + dirty
 }
 
-// Line is what program's --version prints: its version and its transport.
-func Line(program string) string {
-	return fmt.Sprintf("%s %s (ipcluster in Go), transport: %s", program, String(), transport.Backend())
+// Line is what program's --version prints: its version and its ZeroMQ transport (the
+// caller names it: this package sits below runtime/ and does not import it).
+func Line(program, transport string) string {
+	return fmt.Sprintf("%s %s (ipcluster in Go), transport: %s", program, String(), transport)
 }

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/launchers"
 )
 
@@ -179,7 +179,7 @@ func checkGone(t *testing.T, target Target, h *launchers.Handle) {
 		switch {
 		case p.Host != "":
 			remote = append(remote, p)
-		case syscall.Kill(p.PID, 0) == nil && !isZombie(p.PID):
+		case procstat.Alive(p.PID):
 			t.Errorf("process %d still running after Stop", p.PID)
 		}
 	}
@@ -221,15 +221,6 @@ func leadingNumber(id string) string {
 		return id
 	}
 	return id[:end]
-}
-
-func isZombie(pid int) bool {
-	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	return i > 0 && len(data) > i+2 && data[i+2] == 'Z'
 }
 
 func stopFromHandle(t *testing.T, target Target) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/runtime/client"
 	"ipcluster/runtime/client/clienttest"
 )
@@ -295,7 +296,7 @@ func testShellEngines(t *testing.T, ctx context.Context, c *client.Client, cl *c
 		bounded, cancelBounded := context.WithTimeout(ctx, 15*time.Second)
 		defer cancelBounded()
 		err = clienttest.WaitUntil(bounded, 20*time.Millisecond, "the killed engine's grandchild to be stopped", func() (bool, error) {
-			return !clienttest.ProcessAlive(grandchild), nil
+			return !procstat.Alive(grandchild), nil
 		})
 		if err != nil {
 			t.Error(err)

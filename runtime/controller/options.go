@@ -10,11 +10,12 @@ import (
 	"strings"
 
 	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // appChain is the controller application's class and its bases; HubFactory,
 // IPControllerApp and ControllerFactory are the names older configs use for it.
-var appChain = profiles.Chain{
+var appChain = traitconfig.Chain{
 	{"IPController", "HubFactory", "IPControllerApp", "ControllerFactory"},
 	{"BaseParallelApplication"}, {"BaseIPythonApplication"}, {"Application"},
 }
@@ -24,7 +25,7 @@ var oldClassNames = []string{"HubFactory", "IPControllerApp", "ControllerFactory
 
 // Classes maps the classes the controller's options are declared on to the chains that
 // read them, as ipyparallel's ipcontroller has them.
-var Classes = profiles.Classes{
+var Classes = traitconfig.Classes{
 	"IPController":            appChain,
 	"BaseParallelApplication": appChain,
 	"BaseIPythonApplication":  appChain,
@@ -66,19 +67,19 @@ var Aliases = slices.Concat([]profiles.Alias{
 	{Name: "scheme", Trait: "TaskScheduler.scheme_name", Value: "NAME"},
 	{Name: "hwm", Trait: "TaskScheduler.hwm", Value: "N"},
 }, profiles.BaseAliases, []profiles.Alias{
-	{Name: "reuse", Set: []profiles.Trait{{Class: "IPController", Name: "reuse_files", Value: "True"}}},
-	{Name: "restore", Set: []profiles.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
-	{Name: "dictdb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
-	{Name: "nodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "NoDB"}}, Help: "keep no task records"},
-	{Name: "sqlitedb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "keep task records in an SQLite file (c.SQLiteDB.filename, default tasks.db in the profile directory) in ipyparallel's SQLiteDB layout; a controller restarted on it serves them"},
-	{Name: "mongodb", Set: []profiles.Trait{{Class: "IPController", Name: "db_class", Value: "MongoDB"}}, Help: "not supported (no MongoDB here); use --sqlitedb or --dictdb"},
-	{Name: "usethreads", Set: []profiles.Trait{{Class: "IPController", Name: "use_threads", Value: "True"}}},
-	{Name: "init", Set: []profiles.Trait{{Class: "BaseIPythonApplication", Name: "copy_config_files", Value: "True"}}},
+	{Name: "reuse", Set: []traitconfig.Trait{{Class: "IPController", Name: "reuse_files", Value: "True"}}},
+	{Name: "restore", Set: []traitconfig.Trait{{Class: "IPController", Name: "restore_engines", Value: "True"}, {Class: "IPController", Name: "reuse_files", Value: "True"}}, Help: "like --reuse, and take back the engines of the previous controller (log/engines<cluster_id>.json) under their old ids"},
+	{Name: "dictdb", Set: []traitconfig.Trait{{Class: "IPController", Name: "db_class", Value: "DictDB"}}, Help: "keep task records in memory (default)"},
+	{Name: "nodb", Set: []traitconfig.Trait{{Class: "IPController", Name: "db_class", Value: "NoDB"}}, Help: "keep no task records"},
+	{Name: "sqlitedb", Set: []traitconfig.Trait{{Class: "IPController", Name: "db_class", Value: "SQLiteDB"}}, Help: "keep task records in an SQLite file (c.SQLiteDB.filename, default tasks.db in the profile directory) in ipyparallel's SQLiteDB layout; a controller restarted on it serves them"},
+	{Name: "mongodb", Set: []traitconfig.Trait{{Class: "IPController", Name: "db_class", Value: "MongoDB"}}, Help: "not supported (no MongoDB here); use --sqlitedb or --dictdb"},
+	{Name: "usethreads", Set: []traitconfig.Trait{{Class: "IPController", Name: "use_threads", Value: "True"}}},
+	{Name: "init", Set: []traitconfig.Trait{{Class: "BaseIPythonApplication", Name: "copy_config_files", Value: "True"}}},
 	{Name: "keyfile", Trait: "Session.keyfile", Value: "FILE"},
 	{Name: "user", Trait: "Session.username", Value: "NAME"},
 	{Name: "ident", Trait: "Session.session", Value: "ID"},
 	{Name: "secure", Flag: true, Help: "sign messages (the default)"},
-	{Name: "no-secure", Set: []profiles.Trait{{Class: "Session", Name: "key", Value: ""}, {Class: "Session", Name: "keyfile", Value: ""}},
+	{Name: "no-secure", Set: []traitconfig.Trait{{Class: "Session", Name: "key", Value: ""}, {Class: "Session", Name: "keyfile", Value: ""}},
 		Help: "do not sign messages (insecure: anyone reaching the ports can run code on the engines)"},
 })
 
@@ -100,7 +101,7 @@ var declarations = profiles.AppDeclarations{
 
 // Specs describes every option of the controller, grouped by class, for --help and the
 // config file that `ipcluster profile create` writes.
-func Specs() []profiles.ClassSpec { return declarations.Specs() }
+func Specs() []traitconfig.ClassSpec { return declarations.Specs() }
 
 // Options are the controller's command-line options (for profiles.ParseArgs and --help).
 func Options() []profiles.Option { return declarations.Options() }
@@ -146,19 +147,19 @@ func Configure(args *profiles.Args, getenv func(string) string, stderr io.Writer
 func decode(args *profiles.Args, getenv func(string) string) (Config, profiles.AppSettings, []string, error) {
 	cfg, app := DefaultConfig(), profiles.DefaultAppSettings()
 	cfg.ProfileDir, _ = profiles.LocateProfile(args, getenv)
-	env := &profiles.Config{}
+	env := &traitconfig.Config{}
 	if id := getenv("IPP_CLUSTER_ID"); id != "" {
-		env.SetText(Classes.Main("BaseParallelApplication"), "cluster_id", id, profiles.Source{Name: "IPP_CLUSTER_ID"})
+		env.SetText(Classes.Main("BaseParallelApplication"), "cluster_id", id, traitconfig.Source{Name: "IPP_CLUSTER_ID"})
 	}
 	if key := getenv("IPP_SESSION_KEY"); key != "" {
-		env.SetText("Session", "key", key, profiles.Source{Name: "IPP_SESSION_KEY"})
+		env.SetText("Session", "key", key, traitconfig.Source{Name: "IPP_SESSION_KEY"})
 	}
 	if getenv("IPP_ENABLE_CURVE") == "1" {
-		env.SetText(Classes.Main("IPController"), "enable_curve", "True", profiles.Source{Name: "IPP_ENABLE_CURVE"})
+		env.SetText(Classes.Main("IPController"), "enable_curve", "True", traitconfig.Source{Name: "IPP_ENABLE_CURVE"})
 	}
 	for name, trait := range map[string]string{"IPP_CURVE_SECRETKEY": "curve_secretkey", "IPP_CURVE_PUBLICKEY": "curve_publickey"} {
 		if key := getenv(name); key != "" {
-			env.Set(Classes.Main("IPController"), trait, key, profiles.Source{Name: name})
+			env.Set(Classes.Main("IPController"), trait, key, traitconfig.Source{Name: name})
 		}
 	}
 	cli, err := profiles.CommandLine(args, Aliases, Classes)
@@ -181,7 +182,7 @@ func decode(args *profiles.Args, getenv func(string) string) (Config, profiles.A
 }
 
 // warnings names the settings nothing reads and the old class names.
-func warnings(merged *profiles.Config) []string {
+func warnings(merged *traitconfig.Config) []string {
 	known := map[string][]string{}
 	if err := Classes.Known(known, documented()...); err != nil {
 		panic(err)
@@ -199,7 +200,7 @@ func warnings(merged *profiles.Config) []string {
 }
 
 // resolve derives the settings that several traits feed and checks values.
-func resolve(cfg *Config, session sessionSettings, merged *profiles.Config) error {
+func resolve(cfg *Config, session sessionSettings, merged *traitconfig.Config) error {
 	// bad names the source of class.trait in an error.
 	bad := func(class, trait, format string, args ...any) error {
 		msg := fmt.Sprintf(format, args...)
@@ -302,7 +303,7 @@ func (p *PortList) DecodeConfig(v any) error {
 				}
 			}
 		default:
-			return fmt.Errorf("want ports as a list or text such as '10101-10120', got %s", profiles.Literal(v))
+			return fmt.Errorf("want ports as a list or text such as '10101-10120', got %s", traitconfig.Literal(v))
 		}
 		return nil
 	}

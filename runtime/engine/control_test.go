@@ -11,30 +11,19 @@ import (
 	"testing"
 	"time"
 
+	"ipcluster/internal/procstat"
 	"ipcluster/internal/testutil"
 	"ipcluster/runtime/engine"
 	"ipcluster/runtime/transport"
 	"ipcluster/runtime/wire/wiretest"
 )
 
-// alive reports whether pid is a live process (zombies count as gone: the init of a
-// container may never reap them).
-func alive(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
-}
-
 // waitGone waits until none of pids is alive.
 func waitGone(t *testing.T, pids ...int) {
 	t.Helper()
 	testutil.Eventually(t, waitLong, fmt.Sprintf("processes %v to exit", pids), func() bool {
 		for _, pid := range pids {
-			if alive(pid) {
+			if procstat.Alive(pid) {
 				return false
 			}
 		}
@@ -202,7 +191,7 @@ func TestNoOrphansAfterCommandExits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alive(pid) {
+	if procstat.Alive(pid) {
 		t.Errorf("background child %d outlived its command", pid)
 	}
 }

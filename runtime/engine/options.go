@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"ipcluster/profiles"
+	"ipcluster/traitconfig"
 )
 
 // appChain is the engine application's class and its bases; EngineFactory and IPEngineApp
 // are the names older configs use for it.
-var appChain = profiles.Chain{
+var appChain = traitconfig.Chain{
 	{"IPEngine", "EngineFactory", "IPEngineApp"},
 	{"BaseParallelApplication"}, {"BaseIPythonApplication"}, {"Application"},
 }
@@ -23,7 +24,7 @@ var oldClassNames = []string{"EngineFactory", "IPEngineApp"}
 
 // Classes maps the classes the engine's options are declared on to the chains that read
 // them, as ipyparallel's ipengine has them; ShellEngine holds this engine's own options.
-var Classes = profiles.Classes{
+var Classes = traitconfig.Classes{
 	"IPEngine":                appChain,
 	"BaseParallelApplication": appChain,
 	"BaseIPythonApplication":  appChain,
@@ -62,7 +63,7 @@ var Aliases = append([]profiles.Alias{
 	{Name: "sshkey", Trait: "IPEngine.sshkey", Value: "FILE"},
 	{Name: "id", Trait: "IPEngine.id", Value: "N"},
 	{Name: "mpi", Trait: "MPI.use", Optional: true, Value: "NAME",
-		Set:  []profiles.Trait{{Class: "IPEngine", Name: "use_mpi", Value: "True"}},
+		Set:  []traitconfig.Trait{{Class: "IPEngine", Name: "use_mpi", Value: "True"}},
 		Help: "request the MPI rank as engine id (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK, SLURM_PROCID); --mpi=mpi4py is accepted"},
 	{Name: "c", Trait: "IPEngine.startup_command", Value: "COMMAND"},
 	{Name: "s", Trait: "IPEngine.startup_script", Value: "FILE"},
@@ -93,7 +94,7 @@ var declarations = profiles.AppDeclarations{
 
 // Specs describes every option of the engine, grouped by class, for --help and the
 // config file that `ipcluster profile create` writes.
-func Specs() []profiles.ClassSpec { return declarations.Specs() }
+func Specs() []traitconfig.ClassSpec { return declarations.Specs() }
 
 // Options are the engine's command-line options (for profiles.ParseArgs and --help).
 func Options() []profiles.Option { return declarations.Options() }
@@ -120,9 +121,9 @@ func Configure(args *profiles.Args, getenv func(string) string, stderr io.Writer
 	src, cfg := &s.Source, &s.Config
 	var origin string
 	src.ProfileDir, origin = profiles.LocateProfile(args, getenv)
-	env := &profiles.Config{}
+	env := &traitconfig.Config{}
 	if id := getenv("IPP_CLUSTER_ID"); id != "" {
-		env.SetText(Classes.Main("BaseParallelApplication"), "cluster_id", id, profiles.Source{Name: "IPP_CLUSTER_ID"})
+		env.SetText(Classes.Main("BaseParallelApplication"), "cluster_id", id, traitconfig.Source{Name: "IPP_CLUSTER_ID"})
 	}
 	cli, err := profiles.CommandLine(args, Aliases, Classes)
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *ShellCommand) DecodeConfig(v any) error {
 		*s = fields
 	case []any:
 		var out ShellCommand
-		if err := profiles.DecodeValue(v, (*[]string)(&out)); err != nil {
+		if err := traitconfig.DecodeValue(v, (*[]string)(&out)); err != nil {
 			return err
 		}
 		if len(out) == 0 {
@@ -229,7 +230,7 @@ func (s *ShellCommand) DecodeConfig(v any) error {
 		}
 		*s = out
 	default:
-		return fmt.Errorf("want a shell such as '/bin/bash' or ['bash', '-lc'], got %s", profiles.Literal(v))
+		return fmt.Errorf("want a shell such as '/bin/bash' or ['bash', '-lc'], got %s", traitconfig.Literal(v))
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"ipcluster/internal/procstat"
+	"ipcluster/internal/wait"
 	"ipcluster/profiles"
 )
 
@@ -146,20 +148,11 @@ func (c *Cluster) StartController(ctx context.Context, kind Kind, extra ...strin
 		return nil, err
 	}
 	c.Controller = p
-	engineFile := profiles.ConnectionFile(c.ProfileDir, c.ClusterID, "engine")
 	err = WaitUntil(ctx, 20*time.Millisecond, "controller connection files", func() (bool, error) {
 		if p.Exited() {
 			return false, p.exitError()
 		}
-		for _, path := range []string{c.ClientFile(), engineFile} {
-			var info struct {
-				Registration int `json:"registration"`
-			}
-			if profiles.ReadJSON(path, &info) != nil || info.Registration == 0 {
-				return false, nil
-			}
-		}
-		return true, nil
+		return profiles.ConnectionFilesWritten(c.ProfileDir, c.ClusterID), nil
 	})
 	return p, err
 }
@@ -244,22 +237,10 @@ func (c *Cluster) Stop() error {
 
 // WaitUntil polls cond every interval until it reports true, returns an error, or ctx ends.
 func WaitUntil(ctx context.Context, interval time.Duration, what string, cond func() (bool, error)) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
-		case <-tick.C:
-		}
+	if err := wait.Until(ctx, interval, cond); err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
+	return nil
 }
 
 // sweep waits up to grace for the processes tagged with tag to exit, then kills the rest.
@@ -283,22 +264,19 @@ func sweep(tag string, grace time.Duration) []string {
 func tagged(tag string) map[int]string {
 	want := "\x00" + TagVar + "=" + tag + "\x00"
 	found := map[int]string{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
+	for _, pid := range procstat.PIDs() {
+		if pid == os.Getpid() {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
+		env, err := os.ReadFile(filepath.Join(dir, "environ"))
 		if err != nil || !strings.Contains("\x00"+string(env)+"\x00", want) {
 			continue
 		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X') {
-				continue // a zombie waiting for its parent: already dead
-			}
+		if p, err := procstat.Stat(pid); err == nil && !p.Live() {
+			continue // a zombie waiting for its parent: already dead
 		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		cmd, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		found[pid] = strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
 	}
 	return found

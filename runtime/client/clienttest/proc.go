@@ -124,15 +124,3 @@ func terminate(procs []*Proc, grace time.Duration) (killed []*Proc) {
 	}
 	return killed
 }
-
-// ProcessAlive reports whether pid is a live process (a zombie, which an init that does not
-// reap may keep forever, counts as gone).
-func ProcessAlive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')') // "pid (comm) state ...": comm may hold spaces
-	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
-}

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func withoutPython(t *testing.T) {
 // cannot pass without one (the project's test machines have /usr/bin/python3 with traitlets).
 func needPython(t *testing.T) string {
 	t.Helper()
-	py, err := ConfigPython()
+	py, err := configPython()
 	if err != nil {
 		t.Fatalf("these tests need python3 with traitlets (apt-get install python3-traitlets): %v", err)
 	}

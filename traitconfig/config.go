@@ -1,4 +1,10 @@
-package profiles
+// Package traitconfig is the configuration language of ipyparallel's tools, as traitlets
+// defines it: c.Class.trait = value assignments read from Python config files (the literal
+// subset here, anything else by a Python with traitlets), traitlets JSON files and
+// --Class.trait=value text; layered, and read through ipyparallel's class chains, as
+// traitlets does; checked for unknown and old names; and decoded into Go option structs,
+// whose tagged fields declare each option once (Describe, Decode).
+package traitconfig
 
 import (
 	"fmt"
@@ -52,13 +58,13 @@ func (s Source) String() string {
 	return s.Name
 }
 
-// ConfigError is a problem with a config value or file, reported as "source: message".
-type ConfigError struct {
+// Error is a problem with a config value or file, reported as "source: message".
+type Error struct {
 	Source Source
 	Msg    string
 }
 
-func (e *ConfigError) Error() string { return e.Source.String() + ": " + e.Msg }
+func (e *Error) Error() string { return e.Source.String() + ": " + e.Msg }
 
 // Set assigns a plain value (see Config), replacing any earlier one.
 func (c *Config) Set(class, trait string, v any, src Source) {
@@ -70,6 +76,13 @@ func (c *Config) Set(class, trait string, v any, src Source) {
 func (c *Config) SetText(class, trait, text string, src Source) {
 	c.put(Assignment{Class: class, Trait: trait, Value: textValue(text), Text: []string{text}, Source: src})
 }
+
+// Trait is a --Class.trait=value assignment.
+type Trait struct {
+	Class, Name, Value string
+}
+
+func (t Trait) String() string { return t.Class + "." + t.Name + "=" + t.Value }
 
 // FromTraits makes the command-line layer from parsed --Class.trait=value options. A trait
 // given more than once collects its values, as traitlets does for list traits.
@@ -94,7 +107,7 @@ func FromTraits(traits []Trait) *Config {
 // textValue reads command-line text as traitlets does before it knows the trait's type: a
 // Python literal when it is one, else the text itself.
 func textValue(s string) any {
-	if v, err := ParseLiteral(s); err == nil {
+	if v, err := parseLiteral(s); err == nil {
 		return v
 	}
 	return s
@@ -182,7 +195,7 @@ func combine(prev, next Assignment) (Assignment, error) {
 	if prev.Lazy != nil {
 		l, err := prev.Lazy.then(next.Lazy)
 		if err != nil {
-			return Assignment{}, &ConfigError{next.Source, next.Name() + ": " + err.Error()}
+			return Assignment{}, &Error{next.Source, next.Name() + ": " + err.Error()}
 		}
 		next.Lazy = l
 		return next, nil
@@ -198,7 +211,7 @@ func combine(prev, next Assignment) (Assignment, error) {
 	}
 	v, err := next.Lazy.Apply(base)
 	if err != nil {
-		return Assignment{}, &ConfigError{next.Source, fmt.Sprintf("%s: %v (%s is set at %s)",
+		return Assignment{}, &Error{next.Source, fmt.Sprintf("%s: %v (%s is set at %s)",
 			next.Name(), err, prev.Name(), prev.Source)}
 	}
 	next.Value, next.Lazy = v, nil

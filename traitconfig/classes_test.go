@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"strings"
@@ -18,14 +18,6 @@ var appClasses = Classes{
 	"App":     {{"App", "OldApp"}, {"Base"}},
 	"Base":    {{"App", "OldApp"}, {"Base"}},
 	"Monitor": {{"Monitor"}},
-}
-
-var appAliases = []Alias{
-	{Name: "ping", Trait: "Monitor.period", Value: "MS"},
-	{Name: "ip", Trait: "App.ip"},
-	{Name: "work-dir", Trait: "Base.work_dir"},
-	{Name: "fast", Set: []Trait{{"Monitor", "period", "10"}, {"Monitor", "limit", "1"}}},
-	{Name: "mpi", Trait: "App.ip", Optional: true, Set: []Trait{{"Monitor", "limit", "7"}}},
 }
 
 func TestDecodeClassesReadsEachOptionAlongItsClassChain(t *testing.T) {
@@ -50,52 +42,13 @@ func TestDecodeClassesReadsEachOptionAlongItsClassChain(t *testing.T) {
 	}
 }
 
-func TestAliasesBecomeOptionsAndTheCommandLineLayer(t *testing.T) {
+func TestDescribeClassesNamesEachOptionByItsMainClass(t *testing.T) {
 	specs, err := DescribeClasses(appClasses, &appOptions{Period: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if specs[2].Class != "App" || specs[2].Name != "work_dir" || specs[0].Class != "Monitor" {
 		t.Errorf("specs %+v", specs)
-	}
-	opts := AliasOptions(appAliases, appClasses, specs)
-	usage := Usage(opts)
-	for _, want := range []string{"--ping=MS", "beat period", "--ip=STR", "--fast ", "--mpi[=STR]"} {
-		if !strings.Contains(usage, want) {
-			t.Errorf("usage lacks %q:\n%s", want, usage)
-		}
-	}
-	if opts[0].Name != "ping" || opts[0].Default != int64(1000) { // Period: time.Second, in ms
-		t.Errorf("--ping default %#v, want the declared 1000", opts[0].Default)
-	}
-	args, err := ParseArgs([]string{"--work-dir=/flag", "--fast", "--ping=20", "--mpi=x", "--Monitor.limit=5"}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := CommandLine(args, appAliases, appClasses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// the file's value is on the subclass App: the alias, set on App too, must still win
-	file, _ := ParsePython("app.py", []byte("c.App.work_dir = '/file'\n"))
-	merged, _ := Merge(file, cli)
-	var o appOptions
-	if err := merged.DecodeClasses(appClasses, &o); err != nil {
-		t.Fatal(err)
-	}
-	if o.Dir != "/flag" || o.Period != 20*time.Millisecond || o.IP != "x" || o.Limit != 5 {
-		t.Errorf("command line: %+v", o)
-	}
-	bad, _ := ParseArgs([]string{"--ping=soon"}, opts)
-	cli, _ = CommandLine(bad, appAliases, appClasses)
-	if err := cli.DecodeClasses(appClasses, &o); err == nil || !strings.HasPrefix(err.Error(), "--ping=soon: ") {
-		t.Errorf("an alias's error names the alias: %v", err)
-	}
-	if _, err := ParseArgs([]string{"--fast=1"}, opts); err == nil {
-		t.Error("a flag took a value")
-	}
-	if a, err := ParseArgs([]string{"--mpi", "rest"}, opts); err == nil || a != nil {
-		t.Error("an optional-value flag took the next argument as its value")
 	}
 }
 

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"errors"
@@ -209,7 +209,7 @@ func TestParseFileShapes(t *testing.T) {
 	if a, _ := cfg.Get("A", "b"); err != nil || a.Value != "x\ny" {
 		t.Errorf("CRLF in a triple-quoted string: %q %v", a.Value, err)
 	}
-	if _, err := ParseJSON("t.json", []byte("\ufeff{\"A\": {\"b\": 1}}")); err != nil {
+	if _, err := parseJSON("t.json", []byte("\ufeff{\"A\": {\"b\": 1}}")); err != nil {
 		t.Errorf("JSON with a byte-order mark: %v", err)
 	}
 }
@@ -278,7 +278,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := ParsePython("t.py", []byte(c.src))
-		var ce *ConfigError
+		var ce *Error
 		if err == nil || !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%q\n got %v\nwant %s", c.src, err, c.want)
 		}
@@ -291,14 +291,14 @@ func TestParseLiteral(t *testing.T) {
 		"[1, 'x']": []any{int64(1), "x"}, "('a', 'b')": []any{"a", "b"}, "{'k': [1]}": map[string]any{"k": []any{int64(1)}},
 		" 7 ": int64(7), "1, 2": []any{int64(1), int64(2)},
 	} {
-		got, err := ParseLiteral(in)
+		got, err := parseLiteral(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("ParseLiteral(%q) = %#v, %v; want %#v", in, got, err, want)
+			t.Errorf("parseLiteral(%q) = %#v, %v; want %#v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "plain", "/usr/bin/python3", "--debug", "01:00:00", "a b", "1\n2", "'unclosed", "os.sep"} {
-		if v, err := ParseLiteral(in); err == nil {
-			t.Errorf("ParseLiteral(%q) = %#v, want an error", in, v)
+		if v, err := parseLiteral(in); err == nil {
+			t.Errorf("parseLiteral(%q) = %#v, want an error", in, v)
 		}
 	}
 }
@@ -324,8 +324,8 @@ func TestLiteralRoundTrip(t *testing.T) {
 		if got := Literal(v); got != want {
 			t.Errorf("Literal(%#v) = %s, want %s", v, got, want)
 		}
-		if back, err := ParseLiteral(Literal(v)); err != nil || !reflect.DeepEqual(back, v) {
-			t.Errorf("ParseLiteral(Literal(%#v)) = %#v, %v", v, back, err)
+		if back, err := parseLiteral(Literal(v)); err != nil || !reflect.DeepEqual(back, v) {
+			t.Errorf("parseLiteral(Literal(%#v)) = %#v, %v", v, back, err)
 		}
 	}
 	if got := Literal([]string{"a", "b"}); got != "['a', 'b']" {
@@ -349,7 +349,7 @@ func FuzzParsePython(f *testing.F) {
 			if a.Lazy != nil || !validText(a.Value) {
 				continue // bytes literals hold bytes that a str literal cannot
 			}
-			back, err := ParseLiteral(Literal(a.Value))
+			back, err := parseLiteral(Literal(a.Value))
 			if err != nil || !reflect.DeepEqual(back, a.Value) {
 				if f, ok := a.Value.(float64); ok && f != f { // NaN is never equal
 					continue

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,29 +14,11 @@ import (
 	"unicode/utf8"
 )
 
-// LoadProfile reads an application's config files from a profile directory, as traitlets
-// does: <app>_config.py, then <app>_config.json over it (app is ipcluster, ipcontroller or
-// ipengine). Missing files are skipped; Files() tells which were read.
-func LoadProfile(profileDir, app string) (*Config, error) {
-	var layers []*Config
-	for _, ext := range []string{".py", ".json"} {
-		c, err := LoadFile(filepath.Join(profileDir, app+"_config"+ext))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		layers = append(layers, c)
-	}
-	return Merge(layers...)
-}
-
 // LoadFile reads one config file, Python (.py) or traitlets JSON (.json). A Python file
 // that holds only literal assignments is read directly; any other Python is run by the
-// Python that has traitlets (see ConfigPython and EvalPython), as ipyparallel runs it.
+// Python that has traitlets (see configPython and evalPython), as ipyparallel runs it.
 func LoadFile(path string) (*Config, error) {
-	parse := map[string]func(string, []byte) (*Config, error){".py": parsePythonFile, ".json": ParseJSON}[filepath.Ext(path)]
+	parse := map[string]func(string, []byte) (*Config, error){".py": parsePythonFile, ".json": parseJSON}[filepath.Ext(path)]
 	if parse == nil {
 		return nil, fmt.Errorf("config file %s: want a .py or .json file", path)
 	}
@@ -53,9 +34,9 @@ func LoadFile(path string) (*Config, error) {
 	return c, nil
 }
 
-// ParseJSON reads the traitlets JSON form {"Class": {"trait": value}} (with an optional
+// parseJSON reads the traitlets JSON form {"Class": {"trait": value}} (with an optional
 // "version": 1); name is used in errors, which give the line where the JSON tells it.
-func ParseJSON(name string, src []byte) (*Config, error) {
+func parseJSON(name string, src []byte) (*Config, error) {
 	cfg := &Config{}
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
 	dec := json.NewDecoder(bytes.NewReader(src))
@@ -66,17 +47,17 @@ func ParseJSON(name string, src []byte) (*Config, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return &ConfigError{Source{name, lineAt(syn.Offset)}, "invalid JSON: " + err.Error()}
+			return &Error{Source{name, lineAt(syn.Offset)}, "invalid JSON: " + err.Error()}
 		case errors.As(err, &typ):
-			return &ConfigError{Source{name, lineAt(typ.Offset)}, "invalid JSON: " + err.Error()}
+			return &Error{Source{name, lineAt(typ.Offset)}, "invalid JSON: " + err.Error()}
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-			return &ConfigError{Source{name, lineAt(int64(len(src)))}, "invalid JSON: unexpected end of file"}
+			return &Error{Source{name, lineAt(int64(len(src)))}, "invalid JSON: unexpected end of file"}
 		}
-		return &ConfigError{Source{Name: name}, "invalid JSON: " + err.Error()}
+		return &Error{Source{Name: name}, "invalid JSON: " + err.Error()}
 	}
 	// errAt reports a problem with the key just read.
 	errAt := func(format string, args ...any) error {
-		return &ConfigError{Source{name, lineAt(dec.InputOffset())}, fmt.Sprintf(format, args...)}
+		return &Error{Source{name, lineAt(dec.InputOffset())}, fmt.Sprintf(format, args...)}
 	}
 	if t, err := dec.Token(); err != nil {
 		return nil, fail(err)
@@ -119,10 +100,10 @@ func ParseJSON(name string, src []byte) (*Config, error) {
 			}
 			v, err := fromJSON(raw)
 			if err != nil {
-				return nil, &ConfigError{Source{name, line}, fmt.Sprintf("c.%s.%s: %v", class, trait, err)}
+				return nil, &Error{Source{name, line}, fmt.Sprintf("c.%s.%s: %v", class, trait, err)}
 			}
 			if _, isMap := v.(map[string]any); isMap && isClassName(trait) {
-				return nil, &ConfigError{Source{name, line}, fmt.Sprintf("nested config sections (%s.%s) are not supported", class, trait)}
+				return nil, &Error{Source{name, line}, fmt.Sprintf("nested config sections (%s.%s) are not supported", class, trait)}
 			}
 			cfg.put(Assignment{Class: class, Trait: trait, Value: v, Source: Source{name, line}})
 		}

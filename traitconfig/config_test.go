@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func TestParseJSON(t *testing.T) {
   "Cluster": {"n": 4, "delay": 1.5, "engine_launcher_class": null,
               "controller_args": ["--ping=250"], "nested": {"a": [1, 2.0, true]}}
 }`
-	cfg, err := ParseJSON("ipcluster_config.json", []byte(src))
+	cfg, err := parseJSON("ipcluster_config.json", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"{} {}", "x.json:1: unexpected data after the JSON object"},
 	}
 	for _, c := range cases {
-		_, err := ParseJSON("x.json", []byte(c.src))
+		_, err := parseJSON("x.json", []byte(c.src))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%q\n got %v\nwant %s", c.src, err, c.want)
 		}
@@ -151,40 +151,15 @@ func TestFromTraits(t *testing.T) {
 	}
 }
 
-func TestLoadProfile(t *testing.T) {
+func TestLoadFileNamesTheFileInErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := LoadProfile(dir, "ipcluster")
-	if err != nil || len(cfg.Assignments()) != 0 || len(cfg.Files()) != 0 {
-		t.Fatalf("empty profile: %v %v %v", cfg, err, cfg.Files())
-	}
-	write("ipcluster_config.py", "c = get_config()\nc.Cluster.n = 4\nc.Cluster.delay = 2\n")
-	write("ipcluster_config.json", `{"Cluster": {"n": 8}}`)
-	write("ipengine_config.py", "c.IPEngine.wait_for_url_file = 10\n")
-	cfg, err = LoadProfile(dir, "ipcluster")
-	if err != nil {
+	path := filepath.Join(dir, "ipcontroller_config.py")
+	if err := os.WriteFile(path, []byte("c = get_config()\n\nimport os\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	py, js := filepath.Join(dir, "ipcluster_config.py"), filepath.Join(dir, "ipcluster_config.json")
-	if !reflect.DeepEqual(cfg.Files(), []string{py, js}) {
-		t.Errorf("files %v", cfg.Files())
-	}
-	n, _ := cfg.Get("Cluster", "n")
-	d, _ := cfg.Get("Cluster", "delay")
-	if n.Value != int64(8) || n.Source.String() != js+":1" || d.Value != int64(2) || d.Source.String() != py+":3" {
-		t.Errorf("json over py: n=%+v delay=%+v", n, d)
-	}
-	if _, ok := cfg.Get("IPEngine", "wait_for_url_file"); ok {
-		t.Error("ipengine_config.py read for ipcluster")
-	}
-	write("ipcontroller_config.py", "c = get_config()\n\nimport os\n")
 	withoutPython(t)
-	_, err = LoadProfile(dir, "ipcontroller")
-	if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "ipcontroller_config.py")+":3: `import os` is not supported") {
+	_, err := LoadFile(path)
+	if err == nil || !strings.HasPrefix(err.Error(), path+":3: `import os` is not supported") {
 		t.Errorf("import os: %v", err)
 	}
 	if _, err := LoadFile(filepath.Join(dir, "missing.py")); err == nil || !strings.Contains(err.Error(), "read config: open ") {

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"errors"
@@ -122,9 +122,9 @@ c.SlurmLauncher.extra = None
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
-	var ce *ConfigError
+	var ce *Error
 	if !errors.As(err, &ce) || ce.Source.Name != "ipcluster_config.py" {
-		t.Errorf("not a *ConfigError: %T", err)
+		t.Errorf("not a *Error: %T", err)
 	}
 	// Bad values leave the defaults; good ones are still applied.
 	want0 := defaultSlurm()

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func ParsePython(name string, src []byte) (*Config, error) {
 				break
 			}
 		}
-		return nil, &ConfigError{Source{name, 1 + strings.Count(text[:bad], "\n")}, "not UTF-8 text (Python reads config files as UTF-8)"}
+		return nil, &Error{Source{name, 1 + strings.Count(text[:bad], "\n")}, "not UTF-8 text (Python reads config files as UTF-8)"}
 	}
 	toks, err := lex(name, text)
 	if err != nil {
@@ -48,9 +48,9 @@ func ParsePython(name string, src []byte) (*Config, error) {
 	return p.cfg, nil
 }
 
-// ParseLiteral reads one Python literal (the value side of c.Class.trait = ...), as
+// parseLiteral reads one Python literal (the value side of c.Class.trait = ...), as
 // traitlets reads --Class.trait=value from the command line.
-func ParseLiteral(s string) (any, error) {
+func parseLiteral(s string) (any, error) {
 	toks, err := lex("value", s)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (p *parser) errf(t token, format string, args ...any) error {
 	if p.ctx != "" {
 		msg = p.ctx + ": " + msg
 	}
-	return &ConfigError{Source{p.name, t.line}, msg}
+	return &Error{Source{p.name, t.line}, msg}
 }
 
 // describe names a token for "unexpected ..." messages.

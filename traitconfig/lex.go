@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"fmt"
@@ -74,7 +74,7 @@ func lex(name, src string) ([]token, error) {
 }
 
 func (l *lexer) errAt(line int, format string, args ...any) error {
-	return &ConfigError{Source{l.name, line}, fmt.Sprintf(format, args...)}
+	return &Error{Source{l.name, line}, fmt.Sprintf(format, args...)}
 }
 
 // skipSpace skips blanks, comments and line continuations, emitting a newline token where

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"bytes"
@@ -16,9 +16,11 @@ import (
 	"ipcluster/pyfind"
 )
 
-// Config files are Python: where a Python with traitlets is found, a *_config.py file is run
-// by it, with traitlets' own loader, exactly as ipyparallel runs it; the assignments come
-// back as JSON. Without such a Python, ParsePython reads the literal subset.
+// Config files are Python. A *_config.py file is first read by ParsePython, which knows the
+// literal subset and gives what Python would without starting one; only a file beyond that
+// subset (imports, loops, os.environ) is run by a Python with traitlets, with traitlets' own
+// loader, exactly as ipyparallel runs it, and its assignments come back as JSON. Without such
+// a Python, such a file is an error naming the line and how to get one.
 
 //go:embed pyconfig_eval.py
 var pyConfigEval string
@@ -27,9 +29,9 @@ var pyConfigEval string
 // must not hang ipcluster without a word.
 const evalTimeout = 2 * time.Minute
 
-// ConfigPython returns the Python that evaluates config files, or an error saying why there
+// configPython returns the Python that evaluates config files, or an error saying why there
 // is none. The search happens once per process (pyfind caches it).
-func ConfigPython() (string, error) { return pyfind.Find("traitlets") }
+func configPython() (string, error) { return pyfind.Find("traitlets") }
 
 // pyResult is what pyconfig_eval.py writes.
 type pyResult struct {
@@ -51,9 +53,9 @@ type pyAssignment struct {
 	Error string          `json:"error"`
 }
 
-// EvalPython runs the config file at path with python and traitlets' loader. Errors in the
-// file come back as a *ConfigError naming file:line and Python's message.
-func EvalPython(python, path string) (*Config, error) {
+// evalPython runs the config file at path with python and traitlets' loader. Errors in the
+// file come back as an *Error naming file:line and Python's message.
+func evalPython(python, path string) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
@@ -81,31 +83,31 @@ func EvalPython(python, path string) (*Config, error) {
 	os.Stderr.Write(output.Bytes())
 	switch {
 	case ctx.Err() != nil:
-		return nil, &ConfigError{Source{Name: path}, fmt.Sprintf("evaluating the file with %s took longer than %s", python, evalTimeout)}
+		return nil, &Error{Source{Name: path}, fmt.Sprintf("evaluating the file with %s took longer than %s", python, evalTimeout)}
 	case decodeErr != nil || waitErr != nil:
-		return nil, &ConfigError{Source{Name: path}, fmt.Sprintf("%s could not evaluate the file (%v): %s",
+		return nil, &Error{Source{Name: path}, fmt.Sprintf("%s could not evaluate the file (%v): %s",
 			python, errors.Join(waitErr, decodeErr), lastLine(output.String()))}
 	case res.Error != nil:
-		return nil, &ConfigError{Source{displayPath(path, abs, res.Error.File), res.Error.Line}, res.Error.Message}
+		return nil, &Error{Source{displayPath(path, abs, res.Error.File), res.Error.Line}, res.Error.Message}
 	}
 	cfg := &Config{}
 	for _, a := range res.Assignments {
 		src := Source{displayPath(path, abs, a.File), a.Line}
 		name := "c." + a.Class + "." + a.Trait
 		if a.Error != "" {
-			return nil, &ConfigError{src, a.Error}
+			return nil, &Error{src, a.Error}
 		}
 		as := Assignment{Class: a.Class, Trait: a.Trait, Source: src}
 		if len(a.Lazy) > 0 {
 			l, err := lazyFromPython(a.Lazy)
 			if err != nil {
-				return nil, &ConfigError{src, name + ": " + err.Error()}
+				return nil, &Error{src, name + ": " + err.Error()}
 			}
 			as.Lazy = l
 		} else {
 			v, err := decodeJSONValue(a.Value)
 			if err != nil {
-				return nil, &ConfigError{src, name + ": " + err.Error()}
+				return nil, &Error{src, name + ": " + err.Error()}
 			}
 			as.Value = v
 		}
@@ -181,15 +183,15 @@ func parsePythonFile(path string, src []byte) (*Config, error) {
 	if litErr == nil {
 		return cfg, nil
 	}
-	python, err := ConfigPython()
+	python, err := configPython()
 	if err != nil {
-		var ce *ConfigError
+		var ce *Error
 		if errors.As(litErr, &ce) {
-			return nil, &ConfigError{ce.Source, ce.Msg + "; " + needPythonHint(err)}
+			return nil, &Error{ce.Source, ce.Msg + "; " + needPythonHint(err)}
 		}
 		return nil, litErr
 	}
-	return EvalPython(python, path)
+	return evalPython(python, path)
 }
 
 // needPythonHint says that the line needs Python, why none was used, and how to get one.

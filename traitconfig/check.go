@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"slices"
@@ -62,4 +62,35 @@ func suggest(name string, candidates []string) (string, bool) {
 		return "", false
 	}
 	return best, true
+}
+
+// Closest returns the candidate nearest to name, if it is near enough to be a likely typo.
+func Closest(name string, candidates []string) (string, bool) {
+	best, bestDist := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best, best != "" && bestDist <= len(name)/2+1
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"bytes"
@@ -126,10 +126,10 @@ func TestGoldenDocumentedExamples(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (create it with go test ./profiles -update)", err)
+		t.Fatalf("%v (create it with go test ./traitconfig -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("decoded config differs from %s (go test ./profiles -update rewrites it):\n%s", golden, got)
+		t.Errorf("decoded config differs from %s (go test ./traitconfig -update rewrites it):\n%s", golden, got)
 	}
 }
 
@@ -304,7 +304,7 @@ func TestIPythonProfileCreate(t *testing.T) {
 		t.Fatalf("ipython profile create: %v\n%s", err, out)
 	}
 	for _, app := range []string{"ipcluster", "ipcontroller", "ipengine"} {
-		cfg, err := LoadProfile(dir, app)
+		cfg, err := LoadFile(filepath.Join(dir, app+"_config.py"))
 		if err != nil {
 			t.Errorf("%s: %v", app, err)
 			continue

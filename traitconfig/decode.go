@@ -1,4 +1,4 @@
-package profiles
+package traitconfig
 
 import (
 	"errors"
@@ -81,7 +81,7 @@ func (c *Config) decodeField(chain Chain, sv reflect.Value, f field) error {
 		err = checkMin(f, tmp, path)
 	}
 	if err != nil {
-		return &ConfigError{a.Source, err.Error()}
+		return &Error{a.Source, err.Error()}
 	}
 	fv.Set(tmp)
 	return nil
@@ -304,7 +304,7 @@ func (d decoder) text(fv reflect.Value, texts []string, path string) error {
 	_, custom := fv.Addr().Interface().(Decoder)
 	if !custom && fv.Kind() == reflect.Slice {
 		if len(texts) == 1 {
-			if v, err := ParseLiteral(texts[0]); err == nil {
+			if v, err := parseLiteral(texts[0]); err == nil {
 				if l, ok := v.([]any); ok {
 					return d.value(fv, l, path)
 				}
