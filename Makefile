@@ -48,7 +48,7 @@ test-go: build
 # minutes even without -race) and remote (its tests run against the test sshd). -short
 # skips only the controller's 400k-message memory flood.
 BIN_RACE := $(CURDIR)/bin-race
-RACE_PKGS := ./internal/testutil ./runtime/... ./profiles ./traitconfig ./templates ./pyfind ./cluster ./cmd/ipengine ./cmd/ipcontroller
+RACE_PKGS := ./internal/testutil ./runtime/... ./profiles ./traitconfig ./templates ./pyfind ./cluster ./cmd/ipengine ./cmd/ipcontroller ./dashboard/...
 test-race:
 	@mkdir -p $(BIN_RACE)
 	CGO_ENABLED=1 $(GO) build $(LDFLAGS) -race -o $(BIN_RACE)/ ./cmd/...

@@ -27,6 +27,8 @@ type Status struct {
 	Jobs       []launchers.JobState `json:"jobs"`         // batch jobs in the scheduler's words
 	Sets       map[string]string    `json:"engine_sets"`  // set id -> launcher state
 	Kinds      map[string]string    `json:"engine_kinds"` // set id -> go or python, when known
+	// States are the engine sets' launcher states (the dashboard shows reasons and causes).
+	States map[string]launchers.State `json:"-"`
 }
 
 // Inspect reads the live state of the cluster a file describes. It asks the controller for
@@ -34,7 +36,7 @@ type Status struct {
 func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 	st := Status{ProfileDir: f.Cluster.ProfileDir, ClusterID: f.Cluster.ClusterID, File: f.Path(),
 		Launcher: f.Engines.Class, Controller: "none", Sets: map[string]string{}, PIDs: []int{}, JobIDs: []string{},
-		Jobs: []launchers.JobState{}, Kinds: map[string]string{}}
+		Jobs: []launchers.JobState{}, Kinds: map[string]string{}, States: map[string]launchers.State{}}
 	ls := newLauncherSet(reg, nil)
 	defer ls.close()
 	for id, k := range f.Engines.Kinds {
@@ -66,6 +68,7 @@ func Inspect(ctx context.Context, f *File, reg *launchers.Registry) Status {
 		if l, err := ls.get(h.Launcher); err == nil {
 			if s, err := l.Status(ctx, h); err == nil {
 				st.Sets[id] = describe(s)
+				st.States[id] = s
 			}
 			st.Jobs = append(st.Jobs, jobStates(ctx, l, h)...)
 		}

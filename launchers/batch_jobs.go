@@ -14,6 +14,10 @@ type JobState struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	State string `json:"state"` // e.g. RUNNING, r, RUN, Running; "gone" once the scheduler forgot it
+	// Elapsed and TimeLeft are the run time and the time left in the scheduler's words, where
+	// its row reads them (Slurm: "1:02:03", "UNLIMITED").
+	Elapsed  string `json:"elapsed,omitempty"`
+	TimeLeft string `json:"time_left,omitempty"`
 }
 
 // JobStater is implemented by launchers that submit jobs: the live state of a handle's jobs
@@ -51,9 +55,13 @@ func (b *batch) JobStates(ctx context.Context, h *Handle) ([]JobState, error) {
 	for _, id := range h.JobIDs {
 		counts := map[string]int{}
 		var order []string
+		var times *jobLine // the first line of the job says its run time
 		for _, l := range lines {
 			if numericID(l.ID) != numericID(id) {
 				continue
+			}
+			if times == nil {
+				times = &l
 			}
 			w := b.word(l.State)
 			if counts[w] == 0 {
@@ -71,7 +79,11 @@ func (b *batch) JobStates(ctx context.Context, h *Handle) ([]JobState, error) {
 		if len(words) == 0 {
 			words = []string{"gone"}
 		}
-		out = append(out, JobState{ID: id, Name: job.JobName, State: strings.Join(words, ",")})
+		st := JobState{ID: id, Name: job.JobName, State: strings.Join(words, ",")}
+		if times != nil {
+			st.Elapsed, st.TimeLeft = times.Elapsed, times.Left
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }

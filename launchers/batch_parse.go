@@ -33,6 +33,10 @@ func parseDelimited(row Scheduler, out string) []jobLine {
 				l.Exit = v
 			case "name":
 				l.Name = v
+			case "elapsed":
+				l.Elapsed = v
+			case "left":
+				l.Left = v
 			}
 		}
 		lines = append(lines, l)

@@ -15,6 +15,7 @@ import (
 // jobLine is one job (or array element) as a status command reports it.
 type jobLine struct {
 	ID, Name, State, Reason, Hosts, Start, Exit string
+	Elapsed, Left                               string // run time and time left, in the scheduler's words
 }
 
 func compileRegexp(s string) (*regexp.Regexp, error) {

@@ -127,9 +127,9 @@ func Schedulers() []Scheduler {
 		{
 			Name: "slurm", Title: "Slurm", Class: "Slurm",
 			Submit: []string{"sbatch", "{file}"}, Cancel: []string{"scancel"}, Signal: []string{"scancel", "--signal={sig}"},
-			Status:      []string{"squeue", "--noheader", "--states=all", "--jobs={ids}", "--format=%i|%T|%r|%N|%S"},
+			Status:      []string{"squeue", "--noheader", "--states=all", "--jobs={ids}", "--format=%i|%T|%r|%N|%S|%M|%L"},
 			JobIDRegexp: `Submitted batch job (\d+)`, JobIDGroup: 1, Parse: parseDelimited, Sep: "|",
-			Fields: []string{"id", "state", "reason", "hosts", "start"},
+			Fields: []string{"id", "state", "reason", "hosts", "start", "elapsed", "left"},
 			Gone:   `Invalid job id specified`,
 			States: map[string]StateInfo{
 				"PENDING": {Pending, ""}, "CONFIGURING": {Pending, "configuring"}, "REQUEUED": {Pending, "requeued"},

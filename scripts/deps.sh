@@ -13,6 +13,8 @@ packages=(
   libzmq3-dev pkg-config gcc              # make build-libzmq: the libzmq transport through pebbe/zmq4 (cgo)
   parallel                                # GNU parallel: make bench runs ipcluster map beside parallel -j2 (bench/map_bench.py)
   openssh-server openssh-client           # the test sshd (scripts/setup-sshd.sh); ssh/scp for ipyparallel's SSH launcher in make bench
+  chromium                                # headless browser: the dashboard's page tests (cmd/ipcluster dashboard_test.go, through chromedp)
+  tmux                                    # a terminal for the tests of `ipcluster top` (send-keys, capture-pane)
 )
 # Slurm and Grid Engine are installed and started by scripts/setup-slurm.sh and setup-sge.sh
 # (Grid Engine needs its debconf answers first), which the tests run through internal/harness.

@@ -37,6 +37,7 @@ func main() {
 		Commands:       []*cli.Command{startCommand(), enginesCommand(), stopCommand(), listCommand(), cleanCommand(), profileCommand(), pxCommand(), mapCommand()},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	app.Commands = append(app.Commands, dashboardCommand(), topCommand()) // the live views (dashboard.go, top.go)
 	// --version names the ZeroMQ transport too (ipcluster talks to the controller for px, list, engines).
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and the ZeroMQ transport"}
 	cli.VersionPrinter = func(*cli.Context) { fmt.Println(version.Line("ipcluster", transport.Backend())) }

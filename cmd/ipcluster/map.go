@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"ipcluster/dashboard/mapstatus"
 	"ipcluster/runtime/client"
 )
 
@@ -90,6 +91,8 @@ func runMap(c *cli.Context) error {
 
 	started := time.Now()
 	progress := newMapProgress(os.Stderr, len(tasks), c.Duration("progress-interval"))
+	status := mapstatus.Start(profileDir(c), c.String("cluster-id"), strings.Join(words, " "), len(tasks)) // for the dashboard
+	defer status.Close()
 	var failed []client.MapResult
 	interrupted := 0
 	var writeErr error
@@ -115,7 +118,7 @@ func runMap(c *cli.Context) error {
 	}
 	err = cl.Map(ctx, tasks, client.MapOptions{
 		Command: tmpl, Retries: c.Int("retries"), Timeout: c.Duration("timeout"),
-		MaxInFlight: c.Int("max-in-flight"), OnProgress: progress.Update,
+		MaxInFlight: c.Int("max-in-flight"), OnProgress: status.Tee(progress.Update),
 	}, report)
 	progress.Close()
 	done := progress.state.Done
